@@ -1,0 +1,1 @@
+"""Students as batched ensembles: training at a temperature, pruning masks, landscape metrics."""

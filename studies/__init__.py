@@ -1,0 +1,1 @@
+"""Study specs, the results store, engines, figures and the command line."""

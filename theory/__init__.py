@@ -1,0 +1,1 @@
+"""Analytical predictions of the statistical mechanics of learning (numpy, scipy, sympy only)."""
