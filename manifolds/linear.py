@@ -9,23 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Manifold, check_dims, check_nonnegative
+from .base import Manifold, random_orthonormal
 
-
-def random_orthonormal(rows: int, cols: int, rng: np.random.Generator) -> np.ndarray:
-    """A rows x cols matrix with orthonormal columns, Haar-distributed (QR with sign fix)."""
-    G = rng.standard_normal((rows, cols))
-    Q, R = np.linalg.qr(G)
-    return Q * np.sign(np.diag(R))
+__all__ = ["LinearManifold", "random_orthonormal"]
 
 
 class LinearManifold(Manifold):
+    """x = A z, z ~ N(0, I_d); ``embedding`` is A (D x d, orthonormal columns)."""
+
     def __init__(self, intrinsic_dim: int, ambient_dim: int, noise: float = 0.0, seed: int = 0):
-        check_dims(intrinsic_dim, ambient_dim)
-        self.intrinsic_dim = int(intrinsic_dim)
-        self.ambient_dim = int(ambient_dim)
-        self.noise = check_nonnegative("noise", noise)
-        self.seed = int(seed)
+        self._store_common(intrinsic_dim, ambient_dim, noise, seed)
         self.embedding = random_orthonormal(self.ambient_dim, self.intrinsic_dim, np.random.default_rng(self.seed))
 
     def _latent(self, n, rng):
