@@ -1,0 +1,195 @@
+"""Training: exactness of members inside an ensemble, the Langevin Gibbs posterior, masks,
+divergence, checkpoints, evaluation and bad input."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import models
+
+F64 = torch.float64
+
+
+def _data(P, D, seed=0, dtype=F64, K=None):
+    g = torch.Generator().manual_seed(seed)
+    shape = (P, D) if K is None else (K, P, D)
+    X = torch.randn(shape, generator=g, dtype=dtype)
+    u = torch.randn(D, generator=g, dtype=dtype)
+    y = torch.sign(X @ u)
+    return X, y
+
+
+def _alone(ens_kwargs, k, init_seeds):
+    return models.make_ensemble(**{**ens_kwargs, "n_members": 1, "seeds": [init_seeds[k]]})
+
+
+@pytest.mark.parametrize("cfg_kwargs", [
+    dict(loss="logistic", batch_size=16, epochs=4, weight_decay=1e-3, sam_rho=0.05),
+    dict(loss="mse", batch_size=None, epochs=30, langevin_T=0.05, weight_decay=1e-2),
+    dict(loss="hinge", batch_size=10, epochs=3, langevin_T=0.02),
+])
+def test_member_inside_ensemble_of_64_matches_training_alone(cfg_kwargs):
+    K, P, D = 64, 40, 6
+    X, y = _data(P, D)
+    kw = dict(arch="mlp", input_dim=D, hidden=(5,), activation="tanh", dtype=F64)
+    init_seeds = list(range(100, 100 + K))
+    train_seeds = list(range(500, 500 + K))
+    lr = np.linspace(0.02, 0.2, K)  # per-member learning rate
+    ens = models.make_ensemble(n_members=K, seeds=init_seeds, **kw)
+    rep = models.train(ens, X, y, models.TrainConfig(lr=lr, **cfg_kwargs), seeds=train_seeds)
+    assert not rep.diverged.any()
+    for k in (0, 17, 63):
+        one = _alone(kw, k, init_seeds)
+        r1 = models.train(one, X, y, models.TrainConfig(lr=lr[k], **cfg_kwargs),
+                          seeds=[train_seeds[k]])
+        for n in ens.params:
+            torch.testing.assert_close(ens.params[n][k], one.params[n][0], rtol=1e-9, atol=1e-11)
+        assert rep.train_loss[k] == pytest.approx(r1.train_loss[0], rel=1e-9)
+    # the members really differ (different seeds / lr)
+    assert not torch.allclose(ens.params["w0"][0], ens.params["w0"][1])
+
+
+def test_per_member_data_matches_training_alone():
+    K, P, D = 8, 30, 5
+    X, y = _data(P, D, K=K)
+    kw = dict(arch="linear", input_dim=D, dtype=F64)
+    cfg = models.TrainConfig(loss="logistic", lr=0.3, epochs=5, batch_size=7, langevin_T=0.01)
+    ens = models.make_ensemble(n_members=K, seeds=range(K), **kw)
+    models.train(ens, X, y, cfg, seeds=range(10, 10 + K))
+    for k in (2, 5):
+        one = models.make_ensemble(n_members=1, seeds=[k], **kw)
+        models.train(one, X[k], y[k], cfg, seeds=[10 + k])
+        torch.testing.assert_close(ens.params["w"][k], one.params["w"][0], rtol=1e-10, atol=1e-12)
+
+
+def test_langevin_linear_mse_samples_the_exact_gaussian_posterior():
+    """Gibbs measure exp(-E/T), E = sum_i (y_i - w.x_i/sqrt D)^2 / 2 + P lam/2 |w|^2: Gaussian with
+    precision H/T, H = X^T X / D + P lam I, mean H^{-1} X^T y / sqrt D. The Euler-Maruyama chain
+    with step lr has the exact stationary covariance T H^{-1} (I - lr H/(2P))^{-1} (module docstring
+    of models.training), which tends to the Gibbs covariance T H^{-1} as lr -> 0."""
+    K, P, D = 10000, 20, 4
+    T, lam, lr = 0.5, 0.2, 0.1
+    X, _ = _data(P, D, seed=3)
+    g = torch.Generator().manual_seed(4)
+    y = X @ torch.randn(D, generator=g, dtype=F64) / math.sqrt(D) + 0.3 * torch.randn(
+        P, generator=g, dtype=F64)
+    ens = models.make_ensemble("linear", K, D, bias=False, init_scale=0.0, seeds=range(K),
+                               dtype=F64)
+    cfg = models.TrainConfig(loss="mse", lr=lr, epochs=600, langevin_T=T, weight_decay=lam)
+    rep = models.train(ens, X, y, cfg, seeds=range(K, 2 * K))
+    assert not rep.diverged.any()
+    Xn, yn = X.numpy(), y.numpy()
+    H = Xn.T @ Xn / D + P * lam * np.eye(D)
+    mean = np.linalg.solve(H, Xn.T @ yn / math.sqrt(D))
+    cov_gibbs = T * np.linalg.inv(H)
+    cov_chain = cov_gibbs @ np.linalg.inv(np.eye(D) - lr * H / (2 * P))
+    bias = np.abs(np.diag(cov_chain) / np.diag(cov_gibbs) - 1).max()
+    assert 0 < bias < 0.06
+    W = ens.params["w"].numpy()
+    # whiten with the exact law: Z ~ N(0, I) if the chain samples it
+    L = np.linalg.cholesky(cov_chain)
+    Z = np.linalg.solve(L, (W - mean).T).T
+    se = 1 / math.sqrt(K)
+    assert np.abs(Z.mean(0)).max() < 5 * se
+    C = np.cov(Z.T)
+    assert np.abs(np.diag(C) - 1).max() < 5 * math.sqrt(2) * se
+    assert np.abs(C - np.diag(np.diag(C))).max() < 5 * se
+    # the Gibbs variance itself, within sampling error and the known discretisation bias
+    np.testing.assert_allclose(W.var(0), np.diag(cov_gibbs), rtol=bias + 5 * math.sqrt(2) * se)
+
+
+def test_masked_weights_stay_exactly_zero_through_training():
+    K, P, D = 4, 50, 8
+    X, y = _data(P, D, dtype=torch.float32)
+    ens = models.make_ensemble("mlp", K, D, hidden=(6, 4), seeds=range(K))
+    masks = models.magnitude_masks(ens, [0.3, 0.5, 0.7, 0.9])
+    cfg = models.TrainConfig(lr=0.5, epochs=10, batch_size=10, langevin_T=0.1,
+                             weight_decay=0.01, sam_rho=0.1)
+    before = {n: p.clone() for n, p in ens.params.items()}
+    rep = models.train(ens, X, y, cfg, masks=masks, seeds=range(K))
+    assert not rep.diverged.any()
+    for n, m in masks.items():
+        assert torch.all(ens.params[n][~m] == 0)
+        assert torch.all(ens.params[n][m] != before[n][m])  # the kept weights did move
+    np.testing.assert_allclose(models.mask_sparsity(ens, masks), [0.3, 0.5, 0.7, 0.9], atol=0.02)
+
+
+def test_divergent_members_are_flagged_and_the_others_unaffected():
+    K, P, D = 5, 30, 6
+    X, y = _data(P, D)
+    X = X * 10
+    lr = [0.01, 1e4, 0.02, 1e6, 0.005]
+    kw = dict(arch="mlp", input_dim=D, hidden=(4,), dtype=F64)
+    ens = models.make_ensemble(n_members=K, seeds=range(K), **kw)
+    cfg = dict(loss="mse", epochs=40)
+    rep = models.train(ens, X, y, models.TrainConfig(lr=lr, **cfg))
+    np.testing.assert_array_equal(rep.diverged, [False, True, False, True, False])
+    assert (rep.diverged_step[[1, 3]] >= 0).all() and (rep.diverged_step[[0, 2, 4]] == -1).all()
+    assert np.isnan(rep.train_loss[[1, 3]]).all() and np.isfinite(rep.train_loss[[0, 2, 4]]).all()
+    for p in ens.params.values():
+        assert torch.isfinite(p).all()  # frozen at the last finite values
+    for k in (0, 2, 4):
+        one = models.make_ensemble(n_members=1, seeds=[k], **kw)
+        models.train(one, X, y, models.TrainConfig(lr=lr[k], **cfg))
+        for n in ens.params:
+            torch.testing.assert_close(ens.params[n][k], one.params[n][0], rtol=1e-10, atol=1e-12)
+
+
+def test_checkpoints_and_training_learns_a_perceptron():
+    P, D = 200, 10
+    X, y = _data(P, D, dtype=torch.float32)
+    ens = models.make_ensemble("linear", 2, D, seeds=[0, 1])
+    init = ens.params["w"].clone()
+    rep = models.train(ens, X, y, models.TrainConfig(lr=1.0, epochs=50, checkpoints=(0, 10)))
+    assert set(rep.checkpoints) == {0, 10} and rep.steps == 50
+    assert torch.equal(rep.checkpoints[0]["w"], init)
+    assert not torch.equal(rep.checkpoints[10]["w"], ens.params["w"])
+    ev = models.evaluate(ens, X, y)
+    assert (ev["error"] < 0.1).all()
+    np.testing.assert_allclose(ev["loss"], rep.train_loss, rtol=1e-6)
+    np.testing.assert_allclose(ev["error"], rep.train_error)
+
+
+def test_evaluate_mse_and_dead_members():
+    ens = models.make_ensemble("mlp", 3, 4, hidden=(5,), seeds=[0, 1, 2])
+    X = torch.randn(20, 4, generator=torch.Generator().manual_seed(0))
+    y = torch.zeros(20)
+    ens.params["w0"][1] = 0.0  # every path through layer 0 cut: constant output
+    dead = models.dead_members(ens, X)
+    np.testing.assert_array_equal(dead, [False, True, False])
+    ev = models.evaluate(ens, X, y, loss="mse")
+    f = ens.forward(X)
+    np.testing.assert_allclose(ev["error"], (f ** 2).mean(1).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ev["loss"], 0.5 * (f ** 2).mean(1).numpy(), rtol=1e-6)
+    # zero output counts as half an error for classification
+    zero = models.make_ensemble("linear", 1, 4, bias=False, init_scale=0.0, seeds=[0])
+    assert models.evaluate(zero, X, torch.sign(X[:, 0]))["error"][0] == 0.5
+
+
+@pytest.mark.parametrize("cfg_kwargs,extra,match", [
+    (dict(loss="huber"), {}, "loss"),
+    (dict(lr=-0.1), {}, "lr"),
+    (dict(langevin_T=-1.0), {"seeds": [0, 1]}, "langevin_T"),
+    (dict(langevin_T=[0.1, -0.1]), {"seeds": [0, 1]}, "langevin_T"),
+    (dict(lr=[0.1, 0.2, 0.3]), {}, "lr"),
+    (dict(batch_size=11), {"seeds": [0, 1]}, "batch_size"),
+    (dict(batch_size=0), {"seeds": [0, 1]}, "batch_size"),
+    (dict(epochs=-1), {}, "epochs"),
+    (dict(checkpoints=(5,), epochs=2), {}, "checkpoints"),
+    (dict(batch_size=5), {}, "seeds"),
+    (dict(langevin_T=0.1), {"seeds": [0]}, "seeds"),
+    (dict(), {"masks": {"w": torch.ones(2, 4, dtype=torch.bool)}}, "mask"),
+    (dict(), {"masks": {"v": torch.ones(2, 3, dtype=torch.bool)}}, "mask"),
+])
+def test_train_rejects_bad_arguments(cfg_kwargs, extra, match):
+    ens = models.make_ensemble("linear", 2, 3, seeds=[0, 1])
+    X, y = torch.randn(10, 3), torch.ones(10)
+    with pytest.raises(ValueError, match=match):
+        models.train(ens, X, y, models.TrainConfig(**{"epochs": 1, **cfg_kwargs}), **extra)
+
+
+def test_train_rejects_mismatched_labels():
+    ens = models.make_ensemble("linear", 2, 3, seeds=[0, 1])
+    with pytest.raises(ValueError, match="y must have shape"):
+        models.train(ens, torch.randn(10, 3), torch.ones(9), models.TrainConfig(epochs=1))
