@@ -1,0 +1,159 @@
+"""The ``prunelab`` command line: demo, list, run, status, report, export, dimension, theory.
+
+Bad input ends in a one-line message on stderr and exit status 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import registry
+from .spec import SpecError, load_toml
+from .store import StoreError
+
+USER_ERRORS = (SpecError, StoreError, ValueError, FileNotFoundError)
+
+
+def _optional(module: str):
+    """Subcommands whose module may be absent from a partial install (the dimension and theory CLIs)."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="prunelab", description="A synthetic-data testbed for the theory of neural-network pruning.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    d = sub.add_parser("demo", help="run the quick studies and write their report (a few minutes on 2 cores)")
+    d.add_argument("--out", default="runs/demo", help="results directory (default runs/demo)")
+
+    sub.add_parser("list", help="list the named studies and their presets")
+
+    r = sub.add_parser("run", help="run a named study (or a TOML spec file) into a results directory")
+    r.add_argument("study", help="a study name (see `prunelab list`) or a path to a spec .toml")
+    r.add_argument("--preset", default="quick", help="preset of a named study (default quick)")
+    r.add_argument("--out", help="results directory (default runs/NAME-PRESET)")
+    r.add_argument("--resume", action="store_true", help="finish the missing trials of an existing results directory")
+    r.add_argument("--workers", type=int, default=1, help="worker processes of the local engine (default 1)")
+    r.add_argument("--no-report", action="store_true", help="do not draw the figures at the end")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    rep = sub.add_parser("report", help="draw figures and write summaries for every study under DIR")
+    rep.add_argument("dir")
+
+    e = sub.add_parser("export", help="write the tidy table of every study under DIR")
+    e.add_argument("dir")
+    e.add_argument("--format", default="csv", choices=("csv", "parquet"))
+    e.add_argument("--output", help="file to write (default: stdout)")
+
+    for name in ("studies.dimension_cli", "studies.theory_cli"):
+        mod = _optional(name)
+        if mod is not None:
+            mod.add_parser(sub)
+    return p
+
+
+def _print_results(made: list[dict]) -> None:
+    for m in made:
+        print(f"\n{m['study']}: {m['done']} trials done, {m['failed']} failed -> {m['directory']}")
+        for p in m["figures"]:
+            if p.suffix == ".png":
+                print(f"  figure: {p}")
+        print(f"  summary: {m['directory'] / 'summary.md'}")
+        for line in m["summary"]:
+            if line.startswith("| ") and not line.startswith("| condition"):
+                print("  " + line)
+
+
+def cmd_run(args) -> int:
+    from .report import report
+    from .runner import run_spec
+
+    target = args.study
+    if target.endswith(".toml") or Path(target).is_file():
+        spec = load_toml(target)
+        default_out = Path("runs") / Path(target).stem
+    else:
+        spec = registry.preset_spec(target, args.preset)
+        default_out = Path("runs") / f"{target}-{args.preset}"
+    from .engines import LocalEngine
+
+    out = Path(args.out) if args.out else default_out
+    run_spec(spec, out, resume=args.resume, progress=not args.quiet, engine=LocalEngine(args.workers))
+    if not args.no_report:
+        _print_results(report(out))
+    return 0
+
+
+DEMO_STUDIES = ("intrinsic_dimension",)
+
+
+def cmd_demo(args) -> int:
+    from .report import report
+    from .runner import run_spec
+    from .store import DB_NAME, Store
+
+    out = Path(args.out)
+    for name in DEMO_STUDIES:
+        target = out / name
+        resume = False
+        if (target / DB_NAME).is_file():
+            store = Store.open(target)
+            existing = store.study()
+            store.close()
+            resume = existing is not None and existing["name"] == name  # a finished demo is re-reported
+        run_spec(registry.preset_spec(name, "quick"), target, resume=resume)
+    made = report(out)
+    _print_results(made)
+    print(f"\nindex: {out / 'index.md'}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    for name in registry.names():
+        study = registry.get(name)
+        print(f"{name}: {study.description} (presets: {', '.join(registry.presets(name))})")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo":
+            return cmd_demo(args)
+        if args.command == "list":
+            return cmd_list(args)
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "report":
+            from .report import report
+
+            _print_results(report(args.dir))
+            return 0
+        if args.command == "export":
+            from .table import export
+
+            export(args.dir, args.format, args.output)
+            return 0
+        for name in ("studies.dimension_cli", "studies.theory_cli"):
+            mod = _optional(name)
+            if mod is not None and args.command == name.split(".")[1].split("_")[0]:
+                return mod.run(args)
+        parser.error(f"unknown command {args.command!r}")
+    except USER_ERRORS as e:
+        print(f"prunelab: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("prunelab: interrupted; rerun with --resume to finish the missing trials", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

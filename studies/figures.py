@@ -1,0 +1,39 @@
+"""Figure helpers shared by every study: the paper style, column sizes, and one save function
+that writes each figure as PDF and PNG (atomically)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+STYLE = Path(__file__).with_name("prunelab.mplstyle")
+SIZES = {"single": (3.4, 2.5), "double": (7.0, 2.7), "double_tall": (7.0, 4.6)}
+
+
+def new_figure(size: str = "single", ncols: int = 1, nrows: int = 1, **kwargs):
+    """A figure in the paper style at a column width: ``single`` (3.4 in) or ``double`` (7 in)."""
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
+    with plt.style.context(str(STYLE)):
+        fig, axes = plt.subplots(nrows, ncols, figsize=SIZES[size], **kwargs)
+    return fig, axes
+
+
+def save(fig, stem) -> list[Path]:
+    """Save ``fig`` as STEM.pdf and STEM.png; returns both paths."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    with plt.style.context(str(STYLE)):
+        for ext in ("pdf", "png"):
+            path = stem.with_suffix(f".{ext}")
+            tmp = path.with_name(f".{path.stem}.tmp.{ext}")
+            fig.savefig(tmp, format=ext)
+            os.replace(tmp, path)
+            paths.append(path)
+    plt.close(fig)
+    return paths

@@ -1,0 +1,183 @@
+"""Study specs: a base trial, ``grid`` and ``zip`` axes over any trial field, and a list of seeds.
+
+A spec is a TOML file (or the same structure as a dict)::
+
+    study = "intrinsic_dimension"
+    seeds = [0, 1, 2]
+    [base]                  # fields shared by every trial (defaults come from the study)
+    ambient_dim = 256
+    [grid]                  # the Cartesian product of these lists
+    intrinsic_dim = [2, 4, 8]
+    [zip]                   # lists of one length, varied together (optional)
+    [analysis]              # study-level parameters that do not change any trial (tolerance, ...)
+    tolerance = 0.005
+
+Each study declares its trial fields as a dataclass whose field metadata carries the help text and,
+where the field takes names, the allowed ``choices``. Trials are named by a hash of their canonical
+spec with only the non-default fields, so adding a field with a default keeps old names (the
+OpenLTH convention). Everything is validated before anything runs; errors name the key, the value
+and what is allowed, and suggest the nearest valid key for a typo.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import itertools
+import json
+import tomllib
+import typing
+from pathlib import Path
+
+
+class SpecError(ValueError):
+    """A spec that cannot run; the message names the key, the value and what is allowed."""
+
+
+TOP_KEYS = ("study", "seeds", "base", "grid", "zip", "analysis", "description")
+
+
+def field(default, help: str, choices: tuple | None = None):
+    """A trial field with its help text (and allowed values) beside it."""
+    meta = {"help": help}
+    if choices is not None:
+        meta["choices"] = tuple(choices)
+    if isinstance(default, (list, dict)):
+        return dataclasses.field(default_factory=lambda d=default: json.loads(json.dumps(d)), metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def _suggest(key: str, allowed) -> str:
+    close = difflib.get_close_matches(key, list(allowed), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _type_ok(value, tp) -> bool:
+    origin = typing.get_origin(tp)
+    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+        return any(_type_ok(value, a) for a in typing.get_args(tp))
+    if tp is type(None):
+        return value is None
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is str:
+        return isinstance(value, str)
+    if origin is list:
+        (item,) = typing.get_args(tp) or (typing.Any,)
+        return isinstance(value, list) and all(_type_ok(v, item) for v in value)
+    if origin is dict or tp is dict:
+        return isinstance(value, dict)
+    if tp is typing.Any:
+        return True
+    return isinstance(value, tp)
+
+
+def _type_name(tp) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def check_field(fields_cls, key: str, value, where: str) -> None:
+    """Check one trial field's value against its declared type and choices."""
+    known = {f.name: f for f in dataclasses.fields(fields_cls)}
+    if key not in known:
+        raise SpecError(f"{where}: unknown key {key!r}{_suggest(key, known)}; allowed keys: {', '.join(sorted(known))}")
+    hints = typing.get_type_hints(fields_cls)
+    if not _type_ok(value, hints[key]):
+        raise SpecError(f"{where}.{key}: expected {_type_name(hints[key])}, got {value!r}")
+    choices = known[key].metadata.get("choices")
+    if choices is not None and value not in choices:
+        raise SpecError(f"{where}.{key}: {value!r} is not allowed; choose one of {', '.join(map(repr, choices))}")
+
+
+def defaults(fields_cls) -> dict:
+    return dataclasses.asdict(fields_cls())
+
+
+def expand(spec: dict, fields_cls) -> list[dict]:
+    """All trials of a validated spec, each a dict of every field (defaults filled in), in a
+    deterministic order: seeds outermost, then the grid (in key order), then the zip rows."""
+    base = {**defaults(fields_cls), **spec.get("base", {})}
+    grid = spec.get("grid", {})
+    zipped = spec.get("zip", {})
+    grid_keys = list(grid)
+    zip_rows = [dict(zip(zipped, values)) for values in zip(*zipped.values())] if zipped else [{}]
+    trials = []
+    for seed in spec["seeds"]:
+        for combo in itertools.product(*(grid[k] for k in grid_keys)):
+            for zrow in zip_rows:
+                trial = {**base, **dict(zip(grid_keys, combo)), **zrow, "seed": seed}
+                trials.append(trial)
+    return trials
+
+
+def trial_name(study: str, trial: dict, fields_cls) -> str:
+    """The trial's name: a hash of the study and the trial's non-default fields."""
+    default = defaults(fields_cls)
+    nondefault = {k: v for k, v in sorted(trial.items()) if k not in default or default[k] != v}
+    blob = json.dumps({"study": study, "fields": nondefault}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def spec_hash(spec: dict) -> str:
+    blob = json.dumps(spec, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def validate(spec: dict, fields_cls, analysis_cls) -> dict:
+    """Validate a spec's structure and every field's type; returns the spec with the ``analysis``
+    table filled with its defaults. Cross-field checks (e.g. intrinsic_dim <= ambient_dim) are the
+    study's, run on every expanded trial."""
+    if not isinstance(spec, dict):
+        raise SpecError(f"a spec must be a table, got {type(spec).__name__}")
+    for key in spec:
+        if key not in TOP_KEYS:
+            raise SpecError(f"unknown top-level key {key!r}{_suggest(key, TOP_KEYS)}; allowed: {', '.join(TOP_KEYS)}")
+    seeds = spec.get("seeds")
+    if not (isinstance(seeds, list) and seeds and all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)):
+        raise SpecError(f"seeds: expected a non-empty list of integers, got {seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        dup = sorted({s for s in seeds if seeds.count(s) > 1})
+        raise SpecError(f"seeds: duplicates are not allowed, got {dup} more than once")
+    for table in ("base", "grid", "zip", "analysis"):
+        if not isinstance(spec.get(table, {}), dict):
+            raise SpecError(f"{table}: expected a table, got {spec[table]!r}")
+    for key, value in spec.get("base", {}).items():
+        if key == "seed":
+            raise SpecError("base.seed: set seeds with the top-level 'seeds' list")
+        check_field(fields_cls, key, value, "base")
+    lengths = set()
+    for table in ("grid", "zip"):
+        for key, values in spec.get(table, {}).items():
+            if key == "seed":
+                raise SpecError(f"{table}.seed: set seeds with the top-level 'seeds' list")
+            if not isinstance(values, list) or not values:
+                raise SpecError(f"{table}.{key}: expected a non-empty list of values, got {values!r}")
+            for v in values:
+                check_field(fields_cls, key, v, table)
+            if table == "zip":
+                lengths.add(len(values))
+    if len(lengths) > 1:
+        raise SpecError(f"zip: every list must have one length, got lengths {sorted(lengths)}")
+    overlap = set(spec.get("grid", {})) & set(spec.get("zip", {}))
+    if overlap:
+        raise SpecError(f"grid and zip both vary {sorted(overlap)}; vary each key in one place")
+    analysis = {**defaults(analysis_cls)}
+    for key, value in spec.get("analysis", {}).items():
+        check_field(analysis_cls, key, value, "analysis")
+        analysis[key] = value
+    return {**spec, "analysis": analysis}
+
+
+def load_toml(path) -> dict:
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise SpecError(f"spec file {str(path)!r} does not exist") from None
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError(f"spec file {str(path)!r} is not valid TOML: {e}") from None
