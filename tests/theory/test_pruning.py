@@ -75,7 +75,7 @@ def test_subspace_magnitude_error_matches_simulation_at_two_sizes(dense_error):
     rng = np.random.default_rng(2)
     R0 = np.cos(np.pi * dense_error)
     deviations = {}
-    for D, n in [(64, 1500), (512, 60)]:
+    for D, n in [(64, 1500), (256, 150)]:
         d, k = D // 8, int(round(0.1 * D))
         mean, se = _simulate_subspace(d, D, k, R0, n, rng)
         theory = pruning.subspace_magnitude_error(d, D, k / D, dense_error)
