@@ -188,7 +188,8 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
             continue
         results = {
             "dense_train_error": float(dense_train["error"][k]), "dense_test_error": float(dense_test["error"][k]),
-            "dense_train_loss": float(dense_train["loss"][k]), "n_params": int(models.count_params(dense.take([k]))[0]),
+            "dense_train_loss": float(dense_train["loss"][k]), "temperature": temperature(t),
+            "load_per_dim": t["n_train"] / t["intrinsic_dim"],
         }
         if t["dimension_method"] and hasattr(manifolds, "estimate_dimension"):
             results["estimated_dim"] = float(manifolds.estimate_dimension(data[k][1], method=t["dimension_method"]))
