@@ -39,9 +39,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--preset", default="quick", help="preset of a named study (default quick)")
     r.add_argument("--out", help="results directory (default runs/NAME-PRESET)")
     r.add_argument("--resume", action="store_true", help="finish the missing trials of an existing results directory")
-    r.add_argument("--workers", type=int, default=1, help="worker processes of the local engine (default 1)")
+    r.add_argument("--engine", default="local", choices=("local", "dask"),
+                   help="local: a process pool on this machine (default); dask: a Dask cluster")
+    r.add_argument("--address", help="tcp://HOST:PORT of a running Dask scheduler (default: start a LocalCluster on loopback)")
+    r.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     r.add_argument("--no-report", action="store_true", help="do not draw the figures at the end")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    st = sub.add_parser("status", help="show done / failed / pending trials of a results directory (also while it runs)")
+    st.add_argument("dir")
 
     rep = sub.add_parser("report", help="draw figures and write summaries for every study under DIR")
     rep.add_argument("dir")
@@ -81,10 +87,11 @@ def cmd_run(args) -> int:
     else:
         spec = registry.preset_spec(target, args.preset)
         default_out = Path("runs") / f"{target}-{args.preset}"
-    from .engines import LocalEngine
+    from .engines import make_engine
 
     out = Path(args.out) if args.out else default_out
-    run_spec(spec, out, resume=args.resume, progress=not args.quiet, engine=LocalEngine(args.workers))
+    engine = make_engine(args.engine, workers=args.workers, address=args.address)
+    run_spec(spec, out, resume=args.resume, progress=not args.quiet, engine=engine)
     if not args.no_report:
         _print_results(report(out))
     return 0
@@ -131,6 +138,11 @@ def main(argv=None) -> int:
             return cmd_list(args)
         if args.command == "run":
             return cmd_run(args)
+        if args.command == "status":
+            from .status import status_lines
+
+            print("\n".join(status_lines(args.dir)))
+            return 0
         if args.command == "report":
             from .report import report
 

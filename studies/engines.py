@@ -50,3 +50,14 @@ class LocalEngine:
             for f in as_completed(futures):
                 outcomes, started, ended = f.result()
                 yield futures[f], outcomes, started, ended
+
+
+def make_engine(name: str, workers: int = 1, address: str | None = None):
+    """The engine named on the command line (``--engine``, ``--workers``, ``--address``)."""
+    if name == "local":
+        if address is not None:
+            raise ValueError("--address is for --engine dask only")
+        return LocalEngine(workers)
+    if name == "dask":
+        raise ValueError("--engine dask is not available in this build")
+    raise ValueError(f"--engine must be local or dask, got {name!r}")
