@@ -11,7 +11,8 @@ Methods (``DIMENSION_METHODS``):
   n1-th neighbour distances (options ``n1``, ``n2``).
 - ``"lpca"``: global PCA with the Fukunaga-Olsen eigenvalue threshold (Fukunaga & Olsen, IEEE Trans.
   Comput. C-20, 176, 1971): counts linear directions, so it overestimates on curved manifolds.
-- ``"ess"``: expected simplex skewness (Johnsson, Soneson & Fontes, IEEE TPAMI 37, 196, 2015).
+- ``"ess"``: expected simplex skewness (Johnsson, Soneson & Fontes, IEEE TPAMI 37, 196, 2015); slow
+  (tens of seconds for 100 points here).
 - ``"danco"``: DANCo (Ceruti et al., Pattern Recognit. 47, 2569, 2014), very slow with its default
   calibration (minutes for a few thousand points).
 

@@ -96,9 +96,9 @@ def test_hidden_manifold_is_f_of_a_random_projection():
 
 
 def test_fourier_features_approximate_the_gaussian_kernel():
-    gen = make_manifold("fourier", 2, 4000, seed=0, bandwidth=1.5)
+    gen = make_manifold("fourier", 2, 4000, seed=0, bandwidth=1.5)  # l = 1.5 sqrt(2)
     X, Z = gen.sample(30, seed=1)
-    K = np.exp(-((Z[:, None] - Z[None]) ** 2).sum(-1) / (2 * 1.5**2))
+    K = np.exp(-((Z[:, None] - Z[None]) ** 2).sum(-1) / (2 * 1.5**2 * 2))
     assert np.abs(X @ X.T - K).max() < 0.1
 
 
