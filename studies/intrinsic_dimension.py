@@ -21,8 +21,9 @@ import models
 from theory import pruning as pruning_theory
 from theory import retraining as retraining_theory
 
+from .data import metrics, stack, trial_data
 from .spec import SpecError, field
-from .study import Study, TrialOutcome, derive_seeds
+from .study import Study, TrialOutcome
 
 DEFAULT_DENSITIES = [0.8, 0.6, 0.4, 0.3, 0.2, 0.15, 0.1, 0.07, 0.05, 0.035, 0.025, 0.018, 0.013, 0.009, 0.006, 0.004, 0.003]
 DEFAULT_LADDER = [round(1 - d, 6) for d in DEFAULT_DENSITIES]
@@ -35,6 +36,8 @@ class IntrinsicDimensionTrial:
     intrinsic_dim: int = field(8, "latent dimension d of the generator")
     ambient_dim: int = field(256, "embedding dimension D (the student's input size)")
     noise: float = field(0.0, "std of isotropic off-manifold Gaussian noise per ambient coordinate")
+    teacher: str = field("perceptron", "label function of the latent coordinates, one of manifolds.TEACHER_KINDS")
+    teacher_options: dict = field({}, "extra teacher options, e.g. {n_hidden = 4} for a committee")
     label_noise: float = field(0.0, "probability that a training label is flipped")
     student: str = field("linear", "student architecture", choices=("linear", "mlp"))
     hidden: int = field(64, "hidden width of the mlp student")
@@ -69,6 +72,7 @@ def check_trial(t: dict) -> None:
     """Cross-field checks, run on every trial before anything runs."""
     try:
         _make_manifold(t)
+        manifolds.make_teacher(t["teacher"], t["intrinsic_dim"], **t["teacher_options"])
     except (ValueError, TypeError) as e:
         raise SpecError(f"trial with intrinsic_dim={t['intrinsic_dim']}, ambient_dim={t['ambient_dim']}: {e}") from None
     for key in ("n_train", "n_test", "epochs", "hidden"):
@@ -108,12 +112,8 @@ def temperature(t: dict) -> float:
 
 
 def _make_manifold(t: dict, seed: int = 0):
-    make = getattr(manifolds, "make_manifold", None)
-    if make is None:
-        if t["manifold"] != "linear":
-            raise ValueError(f"manifold {t['manifold']!r} is not available; allowed: 'linear'")
-        return manifolds.LinearManifold(t["intrinsic_dim"], t["ambient_dim"], noise=t["noise"], seed=seed)
-    return make(t["manifold"], t["intrinsic_dim"], t["ambient_dim"], noise=t["noise"], seed=seed, **t["manifold_options"])
+    return manifolds.make_manifold(t["manifold"], t["intrinsic_dim"], t["ambient_dim"], noise=t["noise"], seed=seed,
+                                   **t["manifold_options"])
 
 
 def _student(t: dict, seeds: list[int]):
@@ -125,18 +125,7 @@ def _student(t: dict, seeds: list[int]):
 
 
 def _theory_applies(t: dict) -> bool:
-    return t["student"] == "linear" and t["manifold"] == "linear" and t["noise"] == 0
-
-
-def _data(t: dict):
-    s = derive_seeds(t["seed"], "manifold", "teacher", "train", "test", "labels", "init", "order", "retrain")
-    gen = _make_manifold(t, seed=s["manifold"])
-    teacher = manifolds.PerceptronTeacher(t["intrinsic_dim"], seed=s["teacher"], flip_prob=t["label_noise"])
-    X, Z = gen.sample(t["n_train"], seed=s["train"])
-    Xte, Zte = gen.sample(t["n_test"], seed=s["test"])
-    y = teacher(Z, seed=s["labels"])
-    yte = np.where(Zte @ teacher.weights >= 0, 1.0, -1.0)  # test labels are clean
-    return s, X, y, Xte, yte
+    return t["student"] == "linear" and t["manifold"] == "linear" and t["noise"] == 0 and t["teacher"] == "perceptron"
 
 
 def _retrain_config(t: dict, ladder: list[float]) -> "models.TrainConfig":
@@ -149,36 +138,21 @@ def _retrain_config(t: dict, ladder: list[float]) -> "models.TrainConfig":
                               langevin_T=t["langevin_T"], weight_decay=t["weight_decay"])
 
 
-def _evaluate(ens, X, y, loss: str) -> dict:
-    """Training loss and classification error (the teacher's labels are +-1 whatever the loss)."""
-    import torch
-
-    ev = models.evaluate(ens, X, y, loss=loss)
-    with torch.no_grad():
-        out = ens.forward(X)
-    ev["error"] = (torch.where(out >= 0, 1.0, -1.0) != y).double().mean(-1).cpu().numpy()
-    return ev
-
-
 def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
     """Train the group's dense students as one ensemble, then prune and retrain each trial's
     branches (one member per sparsity level, all of one trial's branches in one ensemble)."""
-    import torch
 
     t0 = group[0][1]
-    data = [_data(t) for _, t in group]
-    X = torch.tensor(np.stack([d[1] for d in data]), dtype=torch.float32)
-    y = torch.tensor(np.stack([d[2] for d in data]), dtype=torch.float32)
-    Xte = torch.tensor(np.stack([d[3] for d in data]), dtype=torch.float32)
-    yte = torch.tensor(np.stack([d[4] for d in data]), dtype=torch.float32)
+    data = [trial_data(t) for _, t in group]
+    X, y, Xte, yte = (stack([d[i] for d in data]) for i in range(1, 5))
     dense = _student(t0, [d[0]["init"] for d in data])
     lrs = [t["lr"] for _, t in group]
     cfg = models.TrainConfig(loss=t0["loss"], lr=lrs, epochs=t0["epochs"], batch_size=t0["batch_size"],
                              langevin_T=[t["langevin_T"] for _, t in group],
                              weight_decay=[t["weight_decay"] for _, t in group])
     report = models.train(dense, X, y, cfg, seeds=[d[0]["order"] for d in data])
-    dense_train = _evaluate(dense, X, y, loss=t0["loss"])
-    dense_test = _evaluate(dense, Xte, yte, loss=t0["loss"])
+    dense_train = metrics(dense, X, y, loss=t0["loss"])
+    dense_test = metrics(dense, Xte, yte, loss=t0["loss"])
 
     ladder = [0.0] + list(t0["sparsities"])
     outcomes = []
@@ -196,12 +170,12 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
         branches = dense.take([k] * len(ladder))
         masks = models.magnitude_masks(branches, ladder, scope=t["prune_scope"])
         models.apply_masks(branches, masks)
-        one_train = _evaluate(branches, X[k], y[k], loss=t["loss"])
-        one_test = _evaluate(branches, Xte[k], yte[k], loss=t["loss"])
+        one_train = metrics(branches, X[k], y[k], loss=t["loss"])
+        one_test = metrics(branches, Xte[k], yte[k], loss=t["loss"])
         retrain = models.train(branches, X[k], y[k], _retrain_config(t, ladder), masks=masks,
                                seeds=[data[k][0]["retrain"] + i for i in range(len(ladder))])
-        re_train = _evaluate(branches, X[k], y[k], loss=t["loss"])
-        re_test = _evaluate(branches, Xte[k], yte[k], loss=t["loss"])
+        re_train = metrics(branches, X[k], y[k], loss=t["loss"])
+        re_test = metrics(branches, Xte[k], yte[k], loss=t["loss"])
         dead = models.dead_members(branches, Xte[k])
         n_params = models.count_params(branches, masks)
         results["control_test_error"] = float(re_test["error"][0])

@@ -1,0 +1,45 @@
+"""Data and evaluation shared by the studies: a trial's generator, teacher and samples, and the
+classification error of an ensemble whatever its training loss."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+import manifolds
+import models
+
+from .study import derive_seeds
+
+STREAMS = ("manifold", "teacher", "train", "test", "labels", "init", "order", "retrain")
+
+
+def trial_data(t: dict) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(seeds, X, y, X_test, y_test)`` for a trial with the generator fields (manifold,
+    manifold_options, intrinsic_dim, ambient_dim, noise), teacher fields (teacher,
+    teacher_options, label_noise: flip probability of training labels), n_train, n_test and seed.
+    The teacher acts on the latent coordinates; test labels are clean."""
+    s = derive_seeds(t["seed"], *STREAMS)
+    gen = manifolds.make_manifold(t["manifold"], t["intrinsic_dim"], t["ambient_dim"], noise=t["noise"],
+                                  seed=s["manifold"], **t.get("manifold_options", {}))
+    teacher = manifolds.make_teacher(t.get("teacher", "perceptron"), t["intrinsic_dim"], seed=s["teacher"],
+                                     **t.get("teacher_options", {}))
+    X, Z = gen.sample(t["n_train"], seed=s["train"])
+    Xte, Zte = gen.sample(t["n_test"], seed=s["test"])
+    y = teacher(Z)
+    if t.get("label_noise", 0.0) > 0:
+        flips = np.random.default_rng(s["labels"]).random(len(y)) < t["label_noise"]
+        y = np.where(flips, -y, y)
+    yte = teacher(Zte)
+    return s, X, y, Xte, yte
+
+
+def stack(arrays, dtype=torch.float32) -> torch.Tensor:
+    return torch.tensor(np.stack(arrays), dtype=dtype)
+
+
+def metrics(ens, X, y, loss: str) -> dict:
+    """Mean training loss and classification error (labels +-1) of every member: numpy (K,)."""
+    ev = models.evaluate(ens, X, y, loss=loss)
+    if loss == "mse":
+        ev["error"] = models.evaluate(ens, X, y, loss="hinge")["error"]
+    return ev
