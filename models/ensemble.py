@@ -99,6 +99,18 @@ class Ensemble:
     def device(self) -> torch.device:
         return next(iter(self.params.values())).device
 
+    def with_params(self, params: dict[str, torch.Tensor]) -> "Ensemble":
+        """A new ensemble of this architecture holding copies of ``params`` (same names and shapes,
+        e.g. a checkpoint from a TrainReport or the params of an IMP round)."""
+        if set(params) != set(self.params):
+            raise ValueError(f"params must have the names {list(self.params)}, got {list(params)}")
+        for n, p in self.params.items():
+            if tuple(params[n].shape) != tuple(p.shape):
+                raise ValueError(f"params[{n!r}] must have shape {tuple(p.shape)}, "
+                                 f"got {tuple(params[n].shape)}")
+        return self._with_params({n: params[n].detach().to(device=self.device, dtype=self.dtype)
+                                  .clone() for n in self.params}, self.seeds)
+
     def _with_params(self, params: dict[str, torch.Tensor], seeds: tuple[int, ...]) -> "Ensemble":
         return Ensemble(self.arch, params, input_dim=self.input_dim, hidden=self.hidden,
                         activation=self.activation, bias=self.bias,

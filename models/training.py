@@ -31,7 +31,7 @@ Its ``train_loss`` in the report is NaN.
 
 Randomness: member k owns one ``torch.Generator`` seeded with ``seeds[k]`` (on the CPU), used for its
 data order (one ``randperm`` per epoch) and its Langevin noise, which is drawn in chunks of
-``max(1, 4096 // n_k)`` steps (n_k: that member's trainable parameter count). Nothing a member
+``max(1, 1024 // n_k)`` steps (n_k: that member's trainable parameter count). Nothing a member
 draws depends on K or on the other members, so a member's trajectory inside an ensemble equals its
 trajectory alone (up to float rounding of the batched products).
 """
@@ -48,7 +48,7 @@ from .ensemble import Ensemble
 from .losses import LOSSES, pointwise_error, pointwise_loss
 from .validation import check_choice, check_int, check_seeds, per_member
 
-_NOISE_CHUNK = 4096  # noise numbers drawn per member per generator call (independent of K)
+_NOISE_CHUNK = 1024  # noise numbers drawn per member per generator call (independent of K)
 
 
 @dataclass

@@ -68,7 +68,7 @@ def test_langevin_linear_mse_samples_the_exact_gaussian_posterior():
     precision H/T, H = X^T X / D + P lam I, mean H^{-1} X^T y / sqrt D. The Euler-Maruyama chain
     with step lr has the exact stationary covariance T H^{-1} (I - lr H/(2P))^{-1} (module docstring
     of models.training), which tends to the Gibbs covariance T H^{-1} as lr -> 0."""
-    K, P, D = 10000, 20, 4
+    K, P, D = 6000, 20, 4
     T, lam, lr = 0.5, 0.2, 0.1
     X, _ = _data(P, D, seed=3)
     g = torch.Generator().manual_seed(4)
@@ -76,7 +76,7 @@ def test_langevin_linear_mse_samples_the_exact_gaussian_posterior():
         P, generator=g, dtype=F64)
     ens = models.make_ensemble("linear", K, D, bias=False, init_scale=0.0, seeds=range(K),
                                dtype=F64)
-    cfg = models.TrainConfig(loss="mse", lr=lr, epochs=600, langevin_T=T, weight_decay=lam)
+    cfg = models.TrainConfig(loss="mse", lr=lr, epochs=300, langevin_T=T, weight_decay=lam)
     rep = models.train(ens, X, y, cfg, seeds=range(K, 2 * K))
     assert not rep.diverged.any()
     Xn, yn = X.numpy(), y.numpy()
