@@ -15,12 +15,14 @@ SIZES = {"single": (3.4, 2.5), "double": (7.0, 2.7), "double_tall": (7.0, 4.6)}
 
 
 def new_figure(size: str = "single", ncols: int = 1, nrows: int = 1, **kwargs):
-    """A figure in the paper style at a column width: ``single`` (3.4 in) or ``double`` (7 in)."""
+    """A figure in the paper style at a column width: ``single`` (3.4 in) or ``double`` (7 in).
+
+    The style is applied for the whole process (matplotlib reads rc parameters when titles,
+    colorbars and labels are drawn, not only when the figure is made)."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
-    with plt.style.context(str(STYLE)):
-        fig, axes = plt.subplots(nrows, ncols, figsize=SIZES[size], **kwargs)
-    return fig, axes
+    plt.style.use(str(STYLE))
+    return plt.subplots(nrows, ncols, figsize=SIZES[size], **kwargs)
 
 
 def save(fig, stem) -> list[Path]:
@@ -28,12 +30,11 @@ def save(fig, stem) -> list[Path]:
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
-    with plt.style.context(str(STYLE)):
-        for ext in ("pdf", "png"):
-            path = stem.with_suffix(f".{ext}")
-            tmp = path.with_name(f".{path.stem}.tmp.{ext}")
-            fig.savefig(tmp, format=ext)
-            os.replace(tmp, path)
-            paths.append(path)
+    for ext in ("pdf", "png"):
+        path = stem.with_suffix(f".{ext}")
+        tmp = path.with_name(f".{path.stem}.tmp.{ext}")
+        fig.savefig(tmp, format=ext)
+        os.replace(tmp, path)
+        paths.append(path)
     plt.close(fig)
     return paths

@@ -9,6 +9,7 @@ from .study import Study
 
 STUDY_MODULES = {
     "intrinsic_dimension": "studies.intrinsic_dimension",
+    "three_regime": "studies.three_regime",
 }
 SPEC_DIR = Path(__file__).parent / "specs"
 
