@@ -24,7 +24,8 @@ Masks (dict name -> bool tensor of the param's shape, True = kept): masked weigh
 before training and stay exactly zero: the update (gradient, weight decay, noise) is multiplied by
 the mask, as is the SAM perturbation, and the weights are re-multiplied by the mask after each step.
 
-Divergence: when a member's batch loss or any of its updated parameters is not finite, the member is
+Divergence: when a member's batch loss or any of its updated parameters is not finite (checked through
+the per-member sum of each parameter tensor, so finite values whose sum overflows count too), the member is
 marked diverged at that step, its parameters stay at the last finite values (the update that would
 have made them non-finite is dropped) and it is never updated again; the others go on unaffected.
 Its ``train_loss`` in the report is NaN.
@@ -221,30 +222,26 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None) -> Trai
     alive = torch.ones(K, dtype=torch.bool, device=dev)
     diverged_step = torch.full((K,), -1, dtype=torch.int64, device=dev)
     n_batches = math.ceil(P / B)
-    member_idx = torch.arange(K, device=dev).unsqueeze(1)
     step = 0
-    for p in names:
-        params[p].requires_grad_(True)
-    try:
-        for epoch in range(1, epochs + 1):
-            perm = rng.permutations(P) if minibatch else None
-            for b in range(n_batches):
-                if minibatch:
-                    idx = perm[:, b * B:(b + 1) * B]
-                    Xb = X[idx] if X.dim() == 2 else X[member_idx, idx]
-                    yb = y[idx] if y.dim() == 1 else y.gather(1, idx)
-                else:
-                    Xb, yb = X, y
-                step_loss = _step(ens, Xb, yb, loss, names, masks, lr_t, wd_t, rho_t, noise_t,
-                                  use_wd, use_sam, use_noise, rng, sizes, alive, diverged_step,
-                                  step)
-                del step_loss
-                step += 1
-            if epoch in checkpoints:
-                snapshots[epoch] = {n: p.detach().clone() for n, p in params.items()}
-    finally:
-        for p in names:
-            params[p].requires_grad_(False)
+    # The loop works on a dict of fresh tensors (rebound every step, no copies); the results are
+    # copied into the tensors of ens.params at the end, so training is in place for the caller.
+    work = {n: p.detach().clone() for n, p in params.items()}
+    for epoch in range(1, epochs + 1):
+        perm = rng.permutations(P) if minibatch else None
+        for b in range(n_batches):
+            if minibatch:
+                idx = perm[:, b * B:(b + 1) * B]
+                Xb, yb = _gather(X, y, idx, P)
+            else:
+                Xb, yb = X, y
+            _step(ens, work, Xb, yb, loss, names, masks, lr_t, wd_t, rho_t, noise_t, use_wd,
+                  use_sam, use_noise, rng, sizes, alive, diverged_step, step)
+            step += 1
+        if epoch in checkpoints:
+            snapshots[epoch] = {n: p.detach().clone() for n, p in work.items()}
+    with torch.no_grad():
+        for n in names:
+            params[n].copy_(work[n])
 
     with torch.no_grad():
         f = ens._forward(X, params)
@@ -258,56 +255,73 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None) -> Trai
                        checkpoints=snapshots, steps=step)
 
 
-def _step(ens, Xb, yb, loss, names, masks, lr_t, wd_t, rho_t, noise_t, use_wd, use_sam, use_noise,
-          rng, sizes, alive, diverged_step, step):
-    """One batched update of all members in place; marks members that diverge at this step."""
-    params = ens.params
-    ps = [params[n] for n in names]
-    batch_loss = member_loss(ens, params, Xb, yb, loss)
+def _gather(X, y, idx, P):
+    """The mini-batches of all members: idx (K, B) -> X (K, B, D), y (K, B) (index_select on a
+    flat view: one contiguous copy)."""
+    K, B = idx.shape
+    flat = idx.reshape(-1)
+    flat_pm = (idx + P * torch.arange(K, device=idx.device).unsqueeze(1)).reshape(-1)
+    Xb = X.index_select(0, flat) if X.dim() == 2 else \
+        X.reshape(K * P, -1).index_select(0, flat_pm)
+    yb = y.index_select(0, flat) if y.dim() == 1 else y.reshape(-1).index_select(0, flat_pm)
+    return Xb.view(K, B, -1), yb.view(K, B)
+
+
+def _finite_rows(t: torch.Tensor) -> torch.Tensor:
+    """(K,) bool: row k of t has only finite entries. One reduction (a sum is finite iff every
+    term is, unless the terms are finite but their sum overflows, ~1e38 in float32: counted as
+    diverged too)."""
+    return torch.isfinite(t.reshape(t.shape[0], -1).sum(1))
+
+
+def _step(ens, work, Xb, yb, loss, names, masks, lr_t, wd_t, rho_t, noise_t, use_wd, use_sam,
+          use_noise, rng, sizes, alive, diverged_step, step):
+    """One batched update of all members (rebinds the entries of ``work``); marks members that
+    diverge at this step and keeps their previous params."""
+    ps = [work[n].requires_grad_(True) for n in names]
+    batch_loss = member_loss(ens, work, Xb, yb, loss)
     grads = torch.autograd.grad(batch_loss.sum(), ps)
     if use_sam:
-        grads = _sam_gradient(ens, Xb, yb, loss, names, ps, grads, masks, rho_t)
+        grads = _sam_gradient(ens, work, Xb, yb, loss, names, ps, grads, masks, rho_t)
     with torch.no_grad():
         ok = alive & torch.isfinite(batch_loss)
         noise = rng.noise() if use_noise else None
         offset = 0
         new = []
         for name, p, g, size in zip(names, ps, grads, sizes):
-            u = g
+            p = p.detach()
             if use_wd:
-                u = u + _member_view(wd_t, p) * p
-            u = _member_view(lr_t, p) * u
+                g = torch.addcmul(g, _member_view(wd_t, p), p)
+            cand = torch.addcmul(p, _member_view(lr_t, p), g, value=-1.0)
             if use_noise:
                 xi = noise[:, offset:offset + size].view(p.shape)
-                u = u - _member_view(noise_t, p) * xi
+                cand.addcmul_(_member_view(noise_t, p), xi)
             offset += size
             m = masks.get(name)
             if m is not None:
-                u = u * m
-            cand = p - u
-            ok &= torch.isfinite(cand).view(cand.shape[0], -1).all(1)
+                cand.mul_(m)  # masks the whole update and keeps pruned weights exactly zero
+            ok &= _finite_rows(cand)
             new.append(cand)
         newly = alive & ~ok
-        diverged_step.copy_(torch.where(newly, step, diverged_step))
-        alive &= ok
-        for name, p, cand in zip(names, ps, new):
-            p.copy_(torch.where(_member_view(alive, p), cand, p))
-            m = masks.get(name)
-            if m is not None:
-                p.mul_(m)
-    return batch_loss
+        if bool(newly.any()):
+            diverged_step.copy_(torch.where(newly, step, diverged_step))
+            alive &= ok
+        if not bool(alive.all()):
+            new = [torch.where(_member_view(alive, p), c, p.detach()) for p, c in zip(ps, new)]
+        for name, cand in zip(names, new):
+            work[name] = cand
 
 
-def _sam_gradient(ens, Xb, yb, loss, names, ps, grads, masks, rho_t):
+def _sam_gradient(ens, work, Xb, yb, loss, names, ps, grads, masks, rho_t):
     """Gradient at w + rho g/|g| (per-member norm over the trainable, unmasked params)."""
     with torch.no_grad():
         gm = [g * masks[n] if n in masks else g for n, g in zip(names, grads)]
         sq = sum(g.reshape(g.shape[0], -1).pow(2).sum(1) for g in gm)
         norm = sq.sqrt()
         coef = torch.where(norm > 0, rho_t / torch.where(norm > 0, norm, 1.0), 0.0)
-        shifted = dict(ens.params)
+        shifted = dict(work)
         for n, p, g in zip(names, ps, gm):
-            shifted[n] = (p + _member_view(coef, p) * g).detach().requires_grad_(True)
+            shifted[n] = (p.detach() + _member_view(coef, p) * g).requires_grad_(True)
     sam_loss = member_loss(ens, shifted, Xb, yb, loss)
     return torch.autograd.grad(sam_loss.sum(), [shifted[n] for n in names])
 

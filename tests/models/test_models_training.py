@@ -61,6 +61,12 @@ def test_per_member_data_matches_training_alone():
         one = models.make_ensemble(n_members=1, seeds=[k], **kw)
         models.train(one, X[k], y[k], cfg, seeds=[10 + k])
         torch.testing.assert_close(ens.params["w"][k], one.params["w"][0], rtol=1e-10, atol=1e-12)
+    # shared inputs with per-member labels (e.g. per-member label noise)
+    shared = models.make_ensemble(n_members=K, seeds=range(K), **kw)
+    models.train(shared, X[0], y, cfg, seeds=range(10, 10 + K))
+    one = models.make_ensemble(n_members=1, seeds=[5], **kw)
+    models.train(one, X[0], y[5], cfg, seeds=[15])
+    torch.testing.assert_close(shared.params["w"][5], one.params["w"][0], rtol=1e-10, atol=1e-12)
 
 
 def test_langevin_linear_mse_samples_the_exact_gaussian_posterior():

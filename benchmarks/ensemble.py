@@ -1,0 +1,211 @@
+"""Ensemble engine versus a per-model PyTorch loop and a torch.func.vmap ensemble, side by side.
+
+The same training work three ways: K one-hidden-layer relu MLPs (D -> hidden -> 1, the models
+package's 1/sqrt(fan_in) parameterisation), logistic loss, plain SGD with mini-batches, every model
+with its own data order (the same K permutations for all three engines), on one shared training set:
+
+(a) engine: ``models.train`` on one K-member ensemble (batched matmuls over the member dimension);
+(b) loop: K ``nn.Module``s trained one after the other, each with its own ``torch.optim.SGD``
+    (foreach), ``zero_grad(set_to_none=True)``, pre-gathered batches: what a careful user writes;
+(c) vmap: ``torch.func.stack_module_state`` + ``functional_call`` + ``vmap(grad(loss))`` with an
+    in-place SGD update on the stacked params.
+
+It also measures the machine's sgemm rate (float32 ``torch.mm`` of two 1024 x 1024 matrices) in the
+same run and reports the fraction of it the engine achieves (matmul FLOPs of forward + backward /
+time). Ratios are the point: absolute times move with the machine's load.
+
+    python benchmarks/ensemble.py [--quick] [--ks 1,16,64] [--steps N] [--threads N] [--json] [--record]
+
+``--record`` appends the run to benchmarks/RESULTS.md; ``--json`` prints, as the last line, a JSON
+list of {K, engine_s, loop_s, vmap_s, sgemm_fraction}.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.func import functional_call, grad, stack_module_state, vmap
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import models  # noqa: E402
+
+
+class Scaled(nn.Module):
+    """x -> relu(W1 x / sqrt D + b1) . w2 / sqrt h + b2, as models' "mlp"."""
+
+    def __init__(self, D: int, h: int):
+        super().__init__()
+        self.l1 = nn.Linear(D, h)
+        self.l2 = nn.Linear(h, 1)
+        self.s1, self.s2 = 1 / math.sqrt(D), 1 / math.sqrt(h)
+
+    def forward(self, x):
+        return self.l2(torch.relu(self.l1(x * self.s1)) * self.s2).squeeze(-1)
+
+
+def _timed(fn, repeats: int) -> float:
+    best = math.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def sgemm_rate(n: int = 1024, repeats: int = 5) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    return 2 * n ** 3 / _timed(lambda: torch.mm(a, b), repeats)
+
+
+def bench_k(K: int, D: int, hidden: int, batch: int, steps: int, lr: float, engines,
+            repeats: int) -> dict:
+    P = batch * steps  # one epoch of `steps` mini-batches
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(P, D, generator=g)
+    y = torch.sign(X[:, 0] + 0.5 * X[:, 1])
+    seeds = list(range(K))
+    cfg = models.TrainConfig(loss="logistic", lr=lr, epochs=1, batch_size=batch)
+    # the data orders the engine draws (per-member generators), reused by the other two engines
+    perms = torch.stack([torch.randperm(P, generator=torch.Generator().manual_seed(s))
+                         for s in seeds])
+    out = {"K": K}
+
+    if "engine" in engines:
+        ens0 = models.make_ensemble("mlp", K, D, hidden=(hidden,), seeds=seeds)
+
+        def run_engine():
+            models.train(ens0.clone(), X, y, cfg, seeds=seeds)
+        out["engine_s"] = _timed(run_engine, repeats)
+
+    if "loop" in engines:
+        nets = [Scaled(D, hidden) for _ in range(K)]
+        batches = [[(X[perms[k, s * batch:(s + 1) * batch]], y[perms[k, s * batch:(s + 1) * batch]])
+                    for s in range(steps)] for k in range(K)]
+
+        def run_loop():
+            for net, data in zip(nets, batches):
+                opt = torch.optim.SGD(net.parameters(), lr=lr, foreach=True)
+                for xb, yb in data:
+                    opt.zero_grad(set_to_none=True)
+                    nn.functional.softplus(-yb * net(xb)).mean().backward()
+                    opt.step()
+        out["loop_s"] = _timed(run_loop, repeats)
+
+    if "vmap" in engines:
+        base = [Scaled(D, hidden) for _ in range(K)]
+        stacked, buffers = stack_module_state(base)
+        skeleton = Scaled(D, hidden).to("meta")
+
+        def loss_one(p, b, xb, yb):
+            return nn.functional.softplus(-yb * functional_call(skeleton, (p, b), (xb,))).mean()
+        grads_all = vmap(grad(loss_one), in_dims=(0, 0, 0, 0))
+
+        def run_vmap():
+            p = {n: t.detach().clone() for n, t in stacked.items()}
+            for s in range(steps):
+                idx = perms[:, s * batch:(s + 1) * batch]
+                gr = grads_all(p, buffers, X[idx], y[idx])
+                torch._foreach_add_(list(p.values()), list(gr.values()), alpha=-lr)
+        out["vmap_s"] = _timed(run_vmap, repeats)
+
+    flops = K * steps * (4 * batch * D * hidden + 6 * batch * hidden)
+    out["engine_gflops"] = flops / out["engine_s"] / 1e9 if "engine_s" in out else None
+    return out
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, "
+            f"{torch.get_num_threads()} torch threads, load average {load:.1f} at start")
+
+
+def main(argv=None) -> list[dict]:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--ks", default="1,16,64,256,1024", help="comma-separated ensemble sizes")
+    ap.add_argument("--quick", action="store_true", help="K in 1,16,64, fewer steps")
+    ap.add_argument("--steps", type=int, default=None, help="SGD steps per run (default 16)")
+    ap.add_argument("--dim", type=int, default=100)
+    ap.add_argument("--hidden", type=int, default=32)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--repeats", type=int, default=None, help="best of N (default 3, quick 2)")
+    ap.add_argument("--loop-max-k", type=int, default=256,
+                    help="above this K the loop is timed on 256 models and scaled linearly")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch intra-op threads (default: torch's default, one per core)")
+    ap.add_argument("--json", action="store_true", help="print a JSON list as the last line")
+    ap.add_argument("--record", action="store_true", help="append the run to benchmarks/RESULTS.md")
+    args = ap.parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    ks = [1, 16, 64] if args.quick and args.ks == ap.get_default("ks") else \
+        [int(k) for k in args.ks.split(",")]
+    steps = args.steps or (8 if args.quick else 16)
+    repeats = args.repeats or (2 if args.quick else 3)
+
+    rate = sgemm_rate()
+    head = machine()
+    print(head)
+    print(f"sgemm (1024^3, float32): {rate / 1e9:.1f} GFLOP/s; D={args.dim}, hidden={args.hidden}, "
+          f"batch={args.batch}, {steps} SGD steps per model")
+    print(f"{'K':>6} {'engine s':>10} {'loop s':>10} {'vmap s':>10} {'loop/eng':>9} "
+          f"{'vmap/eng':>9} {'sgemm frac':>10}")
+    rows = []
+    for K in ks:
+        r = bench_k(K, args.dim, args.hidden, args.batch, steps, 0.1, ("engine", "vmap"), repeats)
+        kl = min(K, args.loop_max_k)
+        rl = bench_k(kl, args.dim, args.hidden, args.batch, steps, 0.1, ("loop",),
+                     1 if kl > 64 else repeats)
+        r["loop_s"] = rl["loop_s"] * K / kl
+        r["loop_extrapolated"] = kl != K
+        r["sgemm_fraction"] = r["engine_gflops"] * 1e9 / rate
+        rows.append(r)
+        star = "*" if r["loop_extrapolated"] else " "
+        print(f"{K:>6} {r['engine_s']:>10.4f} {r['loop_s']:>9.4f}{star} {r['vmap_s']:>10.4f} "
+              f"{r['loop_s'] / r['engine_s']:>9.1f} {r['vmap_s'] / r['engine_s']:>9.2f} "
+              f"{r['sgemm_fraction']:>10.3f}")
+    if any(r["loop_extrapolated"] for r in rows):
+        print(f"* loop timed on {args.loop_max_k} models and scaled linearly (it is a loop)")
+    if args.record:
+        _record(head, rate, args, steps, rows)
+    out = [{"K": r["K"], "engine_s": r["engine_s"], "loop_s": r["loop_s"], "vmap_s": r["vmap_s"],
+            "sgemm_fraction": r["sgemm_fraction"]} for r in rows]
+    if args.json:
+        print(json.dumps(out))
+    return out
+
+
+def _record(head, rate, args, steps, rows):
+    path = Path(__file__).with_name("RESULTS.md")
+    lines = [f"\n### Run {time.strftime('%Y-%m-%d %H:%M')}: {head}\n",
+             f"sgemm {rate / 1e9:.1f} GFLOP/s; D={args.dim}, hidden={args.hidden}, "
+             f"batch={args.batch}, {steps} steps.\n\n",
+             "| K | engine s | loop s | vmap s | loop / engine | vmap / engine | sgemm fraction |\n",
+             "|---:|---:|---:|---:|---:|---:|---:|\n"]
+    for r in rows:
+        star = "*" if r["loop_extrapolated"] else ""
+        lines.append(f"| {r['K']} | {r['engine_s']:.4f} | {r['loop_s']:.4f}{star} | "
+                     f"{r['vmap_s']:.4f} | {r['loop_s'] / r['engine_s']:.1f} | "
+                     f"{r['vmap_s'] / r['engine_s']:.2f} | {r['sgemm_fraction']:.3f} |\n")
+    with path.open("a") as f:
+        f.writelines(lines)
+
+
+if __name__ == "__main__":
+    main()

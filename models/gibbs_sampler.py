@@ -1,0 +1,244 @@
+"""Exact Markov-chain sampler of the Gibbs measure of a perceptron, E(w) = number of training errors.
+
+The measure: for training patterns x_mu in R^N with labels y_mu = +-1, the energy
+E(w) = #{mu : y_mu w.x_mu < 0} depends on the direction of w only, and Gibbs learning at temperature
+T >= 0 samples the direction of w from exp(-E/T) on the sphere (Engel & Van den Broeck, *Statistical
+Mechanics of Learning*, CUP 2001, ch. 2-4; E summed over examples as in DESIGN.md). We sample
+
+    w ~ N(0, I_N) exp(-E(w)/T) / Z,
+
+whose direction w/|w| is exactly that spherical Gibbs measure (the Gaussian prior is rotation
+invariant and E ignores |w|). T = 0 is the uniform measure on the version space {E = 0}.
+
+Moves. Each move resamples w along a line w + t u exactly from its conditional (a Gibbs step in a
+rotated coordinate; Smith 1984, "Efficient Monte Carlo procedures for generating points uniformly
+distributed over bounded regions", Oper. Res. 32, 1296: hit-and-run). With |u| = 1 the prior of t
+is N(m, 1), m = -w.u, and E(w + t u) is piecewise constant in t with breakpoints where a stability
+crosses zero, t_mu = -a_mu / b_mu (a_mu = y_mu w.x_mu, b_mu = y_mu u.x_mu): crossing t_mu upwards
+removes an error when b_mu > 0 and adds one when b_mu < 0. So the exact conditional is a mixture of
+truncated Gaussians over the P + 1 segments with log-weights
+
+    -E_seg / T + log(Phi(hi - m) - Phi(lo - m)),
+
+computed in log space; at T = 0 only the segments of minimal energy on the line keep their weight
+(the T -> 0 limit of the conditional: inside the version space the single zero-error segment, i.e.
+hit-and-run on the version space; from a start with errors, a descent that never increases E).
+A segment is drawn by inverting the cumulative weights and t inside it by inverting the truncated
+normal distribution function, so a move costs one sort of P breakpoints per chain.
+
+``direction="coordinate"`` (default) takes u = e_i, i running over a fresh random permutation of the
+N coordinates every sweep (the systematic-scan Gibbs sampler: b = the i-th column of the signed
+patterns, no matrix product); ``direction="random"`` takes u uniform on the sphere (hit-and-run,
+one matrix-vector product per move). A sweep is N moves. Both leave the measure invariant exactly;
+the version space of the perceptron is a convex polyhedral cone, the setting of the billiard
+sampler of Rujan (1997, Neural Comput. 9, 99), which is related work.
+
+Vectorised over K independent chains (each with its own patterns, labels, temperature and seed),
+float64 throughout. Randomness: chain k owns one ``torch.Generator`` seeded with ``seeds[k]``; per
+sweep it draws its scan order (or directions) and 2 N uniforms, so a chain's trajectory does not
+depend on the other chains (up to float rounding of batched products). Chains may have different
+numbers of patterns: pass them padded to a common P with ``n_patterns``; padded rows never count.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .validation import check_choice, check_int, check_seeds, per_member
+
+DIRECTIONS = ("coordinate", "random")
+
+__all__ = ["DIRECTIONS", "GibbsChains", "gibbs_sample", "training_errors", "log_normal_mass",
+           "truncated_normal"]
+
+
+@dataclass
+class GibbsChains:
+    """What :func:`gibbs_sample` returns (torch tensors, float64 unless said).
+
+    samples: (n_saved, K, ...) what ``observe`` returned at each saved sweep (default: the weights,
+    (n_saved, K, N)); energy: (n_saved, K) training errors (int64) at the saved sweeps;
+    energy_trace: (sweeps, K) training errors at the end of every sweep, burn-in included;
+    weights: (K, N) the final state; saved_sweeps: the 1-based sweep index of each saved sample.
+    """
+
+    samples: torch.Tensor
+    energy: torch.Tensor
+    energy_trace: torch.Tensor
+    weights: torch.Tensor
+    saved_sweeps: list[int]
+
+
+def _as_tensor(name: str, value, ndim: int) -> torch.Tensor:
+    t = torch.as_tensor(np.asarray(value) if not isinstance(value, torch.Tensor) else value)
+    t = t.detach().to(torch.float64).cpu()
+    if t.dim() != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions, got shape {tuple(t.shape)}")
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} must be finite")
+    return t
+
+
+def training_errors(signed_patterns: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Number of training errors of each chain: #{mu : y_mu w.x_mu < 0}; (K, P, N), (K, N) -> (K,).
+
+    Padded rows (zero patterns) have stability 0 and never count."""
+    a = torch.bmm(signed_patterns, w.unsqueeze(-1)).squeeze(-1)
+    return (a < 0).sum(-1)
+
+
+def log_normal_mass(lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
+    """log(Phi(hi) - Phi(lo)) elementwise for lo <= hi, stable in both tails (-inf for an empty interval)."""
+    flip = lo > 0  # both in the right tail: use the mirror image, whose masses are not near 1
+    l = torch.where(flip, -hi, lo)
+    h = torch.where(flip, -lo, hi)
+    log_h = torch.special.log_ndtr(h)
+    log_l = torch.special.log_ndtr(l)
+    diff = (log_l - log_h).clamp(max=0.0)
+    out = log_h + torch.log(-torch.expm1(diff))
+    return torch.where(hi > lo, out, torch.full_like(out, -torch.inf))
+
+
+def truncated_normal(lo: torch.Tensor, hi: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """The u-quantile of N(0, 1) truncated to [lo, hi] (inverse distribution function).
+
+    Mirrored into the left tail when lo > 0; a segment so far in the tail that its probabilities
+    underflow (beyond about 37 standard deviations) returns its end nearer the mean."""
+    flip = lo > 0
+    l = torch.where(flip, -hi, lo)
+    h = torch.where(flip, -lo, hi)
+    pl = torch.special.ndtr(l)
+    ph = torch.special.ndtr(h)
+    x = torch.special.ndtri(pl + u * (ph - pl))
+    x = torch.where(torch.isfinite(x), x, h)  # underflow: the end nearer the mean
+    x = torch.minimum(torch.maximum(x, l), h)
+    return torch.where(flip, -x, x)
+
+
+def _move(a, b, m, beta, zero_T):
+    """One exact move along a line for every chain.
+
+    a, b: (K, P) stabilities of the current point and their rates along the direction; m: (K,) the
+    prior mean of t; beta: (K,) 1/T (ignored where zero_T). Returns the segment logits' pieces:
+    (lo, hi, logits) of shape (K, P + 1)."""
+    K, P = a.shape
+    nonzero = b != 0
+    bp = torch.where(nonzero, -a / torch.where(nonzero, b, torch.ones_like(b)), torch.full_like(a, -torch.inf))
+    bp, order = torch.sort(bp, dim=-1)
+    step = torch.where(b > 0, -1, torch.where(b < 0, 1, 0)).to(torch.int64)
+    step = torch.gather(step, 1, order)
+    E0 = (b > 0).sum(-1, keepdim=True)
+    E = torch.cat([E0, E0 + torch.cumsum(step, dim=-1)], dim=-1).to(torch.float64)
+    inf = torch.full((K, 1), torch.inf, dtype=a.dtype)
+    lo = torch.cat([-inf, bp], dim=-1) - m[:, None]
+    hi = torch.cat([bp, inf], dim=-1) - m[:, None]
+    logmass = log_normal_mass(lo, hi)
+    finite = torch.isfinite(logmass)
+    Emin = torch.where(finite, E, torch.full_like(E, torch.inf)).amin(-1, keepdim=True)
+    hot = logmass - (E - Emin) * beta[:, None]
+    cold = torch.where(E <= Emin, logmass, torch.full_like(logmass, -torch.inf))
+    logits = torch.where(zero_T[:, None], cold, hot)
+    return lo, hi, logits
+
+
+def _draw(lo, hi, logits, u_seg, u_pos):
+    """Draw a segment by inverting the cumulative weights, then t inside it (standardised)."""
+    wts = torch.exp(logits - logits.amax(-1, keepdim=True))
+    cum = torch.cumsum(wts, -1)
+    target = (u_seg * cum[:, -1]).unsqueeze(-1)
+    k = torch.searchsorted(cum, target).clamp(max=cum.shape[1] - 1)
+    # never land on an empty segment (ties of the cumulative sum at its right end)
+    k = torch.where(torch.gather(wts, 1, k) > 0, k, torch.argmax(wts, -1, keepdim=True))
+    l = torch.gather(lo, 1, k).squeeze(-1)
+    h = torch.gather(hi, 1, k).squeeze(-1)
+    return truncated_normal(l, h, u_pos)
+
+
+def gibbs_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, burn_in: int = 0,
+                 thin: int = 1, direction: str = "coordinate", n_patterns=None,
+                 observe: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> GibbsChains:
+    """Run K chains of the exact sampler of N(0, I) exp(-E(w)/T) (see the module docstring).
+
+    patterns: (K, P, N) inputs; labels: (K, P) in {-1, +1}; temperature: T >= 0, a number or one
+    per chain; start: (K, N) initial weights (at T = 0 a start with errors first descends to the
+    version space); sweeps: sweeps after ``burn_in`` (a sweep is N moves); a sample is saved at the
+    end of every ``thin``-th sweep after the burn-in; seeds: one int per chain; n_patterns: (K,)
+    valid rows per chain when the patterns are padded (the rest are ignored); observe(w, energy):
+    what to save per sample, (K, N), (K,) -> (K, ...) (default: a copy of w).
+    """
+    X = _as_tensor("patterns", patterns, 3)
+    y = _as_tensor("labels", labels, 2)
+    K, P, N = X.shape
+    if N < 1 or K < 1:
+        raise ValueError(f"patterns must have shape (K >= 1, P, N >= 1), got {tuple(X.shape)}")
+    if tuple(y.shape) != (K, P):
+        raise ValueError(f"labels must have shape {(K, P)} (chains, patterns), got {tuple(y.shape)}")
+    w = _as_tensor("start", start, 2).clone()
+    if tuple(w.shape) != (K, N):
+        raise ValueError(f"start must have shape {(K, N)} (chains, inputs), got {tuple(w.shape)}")
+    T = torch.as_tensor(per_member("temperature", temperature, K, minimum=0.0))
+    sweeps = check_int("sweeps", sweeps, 1)
+    burn_in = check_int("burn_in", burn_in, 0)
+    thin = check_int("thin", thin, 1)
+    direction = check_choice("direction", direction, DIRECTIONS)
+    seeds = check_seeds("seeds", seeds, K)
+    valid = torch.ones((K, P), dtype=torch.bool)
+    if n_patterns is not None:
+        n = np.asarray(n_patterns)
+        if n.shape != (K,) or not np.issubdtype(n.dtype, np.integer) or (n < 0).any() or (n > P).any():
+            raise ValueError(f"n_patterns must be K={K} integers in [0, {P}], got {n_patterns!r}")
+        valid = torch.arange(P)[None, :] < torch.as_tensor(n)[:, None]
+    yv = y[valid]
+    if not torch.all((yv == 1) | (yv == -1)):
+        raise ValueError("labels must be -1 or +1")
+
+    Z = torch.where(valid[..., None], y[..., None] * X, torch.zeros_like(X))  # signed patterns y_mu x_mu
+    Zt = Z.transpose(1, 2).contiguous()  # (K, N, P): the columns b of coordinate moves
+    zero_T = T == 0
+    beta = torch.where(zero_T, torch.zeros_like(T), 1.0 / torch.where(zero_T, torch.ones_like(T), T))
+    gens = [torch.Generator().manual_seed(s) for s in seeds]
+    rows = torch.arange(K)
+    order = torch.empty((K, N), dtype=torch.int64)
+    uniforms = torch.empty((K, 2, N), dtype=torch.float64)
+    dirs = torch.empty((K, N, N), dtype=torch.float64) if direction == "random" else None
+
+    saved, saved_E, saved_at = [], [], []
+    trace = torch.empty((burn_in + sweeps, K), dtype=torch.int64)
+    for sweep in range(burn_in + sweeps):
+        for k, g in enumerate(gens):
+            if direction == "coordinate":
+                torch.randperm(N, generator=g, out=order[k])
+            else:
+                torch.randn((N, N), generator=g, dtype=torch.float64, out=dirs[k])
+            torch.rand((2, N), generator=g, dtype=torch.float64, out=uniforms[k])
+        if dirs is not None:
+            dirs /= dirs.norm(dim=-1, keepdim=True)
+        a = torch.bmm(Z, w.unsqueeze(-1)).squeeze(-1)  # recomputed every sweep: no drift
+        for j in range(N):
+            if direction == "coordinate":
+                i = order[:, j]
+                b = Zt[rows, i]
+                m = -w[rows, i]
+            else:
+                u = dirs[:, j]
+                b = torch.bmm(Z, u.unsqueeze(-1)).squeeze(-1)
+                m = -(w * u).sum(-1)
+            lo, hi, logits = _move(a, b, m, beta, zero_T)
+            t = m + _draw(lo, hi, logits, uniforms[:, 0, j], uniforms[:, 1, j])
+            if direction == "coordinate":
+                w[rows, i] += t
+            else:
+                w += t[:, None] * u
+            a += t[:, None] * b
+        E = training_errors(Z, w)
+        trace[sweep] = E
+        if sweep >= burn_in and (sweep - burn_in + 1) % thin == 0:
+            saved.append(w.clone() if observe is None else observe(w.clone(), E))
+            saved_E.append(E)
+            saved_at.append(sweep + 1)
+    samples = torch.stack(saved) if saved else torch.empty((0, K, N), dtype=torch.float64)
+    energy = torch.stack(saved_E) if saved_E else torch.empty((0, K), dtype=torch.int64)
+    return GibbsChains(samples=samples, energy=energy, energy_trace=trace, weights=w, saved_sweeps=saved_at)
