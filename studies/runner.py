@@ -33,6 +33,8 @@ def plan(spec: dict) -> Plan:
     """Validate a spec and every trial in it, and group the trials; raises SpecError before any work."""
     if not isinstance(spec, dict) or "study" not in spec:
         raise SpecError("a spec must name its study: study = \"NAME\"")
+    if not isinstance(spec["study"], str):
+        raise SpecError(f"study: expected the name of a study (a string), got {spec['study']!r}")
     study = registry.get(spec["study"])
     spec = validate(spec, study.trial_fields, study.analysis_fields)
     trials = []
@@ -71,32 +73,46 @@ def pending_groups(p: Plan, store: Store) -> tuple[list[list[tuple[str, dict]]],
 
 
 def run_spec(spec: dict, out, resume: bool = False, progress: bool = True, engine=None) -> Path:
-    """Run (or finish, with ``resume``) a study into ``out``; returns the directory."""
+    """Run (or finish, with ``resume``) a study into ``out``; returns the directory.
+
+    Order matters for safety: the spec is validated, the directory checked (read-only) and the
+    engine connected (or started) before the results database is opened for writing, so a bad
+    spec, a wrong directory or an unreachable cluster leaves an existing results directory as it was."""
     from .engines import LocalEngine
 
     p = plan(spec)
     out = Path(out)
-    store = Store.create_or_resume(out, p.study.name, p.spec_hash, p.spec, now(), resume)
+    Store.preflight(out, p.study.name, p.spec_hash, resume)
     engine = engine or LocalEngine(workers=1)
-    try:
-        groups, done = pending_groups(p, store)
-        missing = sum(1 for n, _ in p.trials if n not in done)
-        run_id = store.begin_run(now(), collect(engine=engine.describe(), trials=len(p.trials), missing=missing))
-        bar = Progress(missing, p.study.name, enabled=progress)
-        status = "interrupted"
+    with engine:
+        store = Store.create_or_resume(out, p.study.name, p.spec_hash, p.spec, now(), resume)
         try:
-            for group, outcomes, started, ended in engine.map_groups(p.study.name, groups):
-                for o in outcomes:
-                    if o.name in done:
-                        continue
-                    store.write_trial(run_id, o.name, o.fields, o.status, o.reason, o.results, o.rows, started, ended)
-                    if o.status == "done":
-                        done.add(o.name)
-                    bar.update(done=o.status == "done", failed=o.status != "done")
-            status = "finished"
+            _execute(p, store, engine, progress)
         finally:
-            bar.close()
-            store.end_run(run_id, now(), status)
-    finally:
-        store.close()
+            store.close()
     return out
+
+
+def _execute(p: Plan, store: Store, engine, progress: bool) -> None:
+    groups, done = pending_groups(p, store)
+    missing = sum(1 for n, _ in p.trials if n not in done)
+    run_id = store.begin_run(now(), collect(engine=engine.describe(), trials=len(p.trials), missing=missing))
+    bar = Progress(missing, p.study.name, enabled=progress)
+    status = "interrupted"
+    try:
+        for group, outcomes, started, ended in engine.map_groups(p.study.name, groups):
+            n_done = n_failed = 0
+            for o in outcomes:
+                if o.name in done:
+                    continue
+                store.write_trial(run_id, o.name, o.fields, o.status, o.reason, o.results, o.rows, started, ended)
+                if o.status == "done":
+                    done.add(o.name)
+                    n_done += 1
+                else:
+                    n_failed += 1
+            bar.update(done=n_done, failed=n_failed)
+        status = "finished"
+    finally:
+        bar.close()
+        store.end_run(run_id, now(), status)

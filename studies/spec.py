@@ -93,6 +93,28 @@ def check_field(fields_cls, key: str, value, where: str) -> None:
         raise SpecError(f"{where}.{key}: {value!r} is not allowed; choose one of {', '.join(map(repr, choices))}")
 
 
+def _as_declared(value, tp):
+    """An integer given for a float field, as a float: ``lr = 4`` and ``lr = 4.0`` are one trial
+    (one name, one spec hash). Values are already type-checked."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+        args = typing.get_args(tp)
+        return _as_declared(value, float) if float in args and type(value) is int else value
+    if tp is float and type(value) is int:
+        return float(value)
+    if origin is list and isinstance(value, list):
+        (item,) = typing.get_args(tp) or (typing.Any,)
+        return [_as_declared(v, item) for v in value]
+    return value
+
+
+def _normalize(fields_cls, table: dict, is_axis: bool) -> dict:
+    hints = typing.get_type_hints(fields_cls)
+    if is_axis:
+        return {k: [_as_declared(v, hints[k]) for v in values] for k, values in table.items()}
+    return {k: _as_declared(v, hints[k]) for k, v in table.items()}
+
+
 def defaults(fields_cls) -> dict:
     return dataclasses.asdict(fields_cls())
 
@@ -129,13 +151,15 @@ def spec_hash(spec: dict) -> str:
 
 def validate(spec: dict, fields_cls, analysis_cls) -> dict:
     """Validate a spec's structure and every field's type; returns the spec with the ``analysis``
-    table filled with its defaults. Cross-field checks (e.g. intrinsic_dim <= ambient_dim) are the
+    table filled with its defaults and integers given for float fields made floats. Cross-field checks (e.g. intrinsic_dim <= ambient_dim) are the
     study's, run on every expanded trial."""
     if not isinstance(spec, dict):
         raise SpecError(f"a spec must be a table, got {type(spec).__name__}")
     for key in spec:
         if key not in TOP_KEYS:
             raise SpecError(f"unknown top-level key {key!r}{_suggest(key, TOP_KEYS)}; allowed: {', '.join(TOP_KEYS)}")
+    if not isinstance(spec.get("description", ""), str):
+        raise SpecError(f"description: expected a string, got {spec['description']!r}")
     seeds = spec.get("seeds")
     if not (isinstance(seeds, list) and seeds and all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)):
         raise SpecError(f"seeds: expected a non-empty list of integers, got {seeds!r}")
@@ -169,7 +193,11 @@ def validate(spec: dict, fields_cls, analysis_cls) -> dict:
     for key, value in spec.get("analysis", {}).items():
         check_field(analysis_cls, key, value, "analysis")
         analysis[key] = value
-    return {**spec, "analysis": analysis}
+    out = {**spec, "analysis": _normalize(analysis_cls, analysis, False)}
+    for table in ("base", "grid", "zip"):
+        if table in spec:
+            out[table] = _normalize(fields_cls, spec[table], table != "base")
+    return out
 
 
 def load_toml(path) -> dict:

@@ -9,15 +9,25 @@ Tables
 
 Every trial is written in one transaction together with its rows, so a crash loses at most the
 trials in flight, and a reader sees a trial either whole or not at all. WAL mode lets readers
-(``prunelab status``) read while the writer writes. Nothing is pickled: JSON only.
+(``prunelab status``) read while the writer writes; readers open the database read-only. The
+writer holds an exclusive lock on ``DIR/.writer.lock`` while it runs, so two runs cannot write one
+directory, and a run that is still marked ``running`` while no one holds the lock was killed.
+Nothing is pickled: JSON only.
 """
 from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no writer lock
+    fcntl = None
 
 DB_NAME = "results.sqlite"
 
@@ -59,62 +69,152 @@ def _dumps(obj) -> str:
     return json.dumps(clean(obj), sort_keys=True, allow_nan=False)
 
 
-class Store:
-    """A handle on ``DIR/results.sqlite``. Open with :meth:`create_or_resume` to write, :meth:`open` to read."""
+LOCK_NAME = ".writer.lock"
 
-    def __init__(self, path: Path):
+
+class WriterLock:
+    """An exclusive ``flock`` on ``DIR/.writer.lock``, held by the one process writing DIR.
+
+    The kernel releases it when that process ends, however it ends (SIGKILL included), so a
+    held lock always means a live writer. Where ``fcntl`` is missing (Windows) there is no lock."""
+
+    def __init__(self, directory):
+        self.path = Path(directory) / LOCK_NAME
+        self.fd = None
+
+    def acquire(self, wait_s: float = 3.0) -> None:
+        if fcntl is None:
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + wait_s  # a status reader holds a shared lock for an instant
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+                    os.close(fd)
+                    raise StoreError(f"{self.path.parent} is being written by another prunelab run (pid {holder}); "
+                                     "wait for it to finish, or stop it and rerun with --resume") from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self.fd = fd
+
+    @property
+    def held(self) -> bool:
+        return self.fd is not None
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor releases the flock
+            self.fd = None
+
+    @staticmethod
+    def writer_active(directory) -> bool | None:
+        """Whether a process holds DIR's writer lock now (None where that cannot be known)."""
+        if fcntl is None:
+            return None
+        path = Path(directory) / LOCK_NAME
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return False
+        except OSError:
+            return True
+        finally:
+            os.close(fd)  # releases the shared lock at once
+
+
+class Store:
+    """A handle on ``DIR/results.sqlite``. Open with :meth:`create_or_resume` to write (the one
+    writer, holding DIR's :class:`WriterLock`), with :meth:`open` to read (read-only; never blocks
+    the writer, which WAL mode lets go on while readers read)."""
+
+    def __init__(self, path: Path, readonly: bool = False):
         self.path = Path(path)
-        self.conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA busy_timeout=60000")
+        self.lock: WriterLock | None = None
+        try:
+            if readonly:
+                self.conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=60,
+                                            isolation_level=None)
+            else:
+                self.conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA busy_timeout=60000")
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path} is not a readable prunelab results database ({e})") from None
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
     def open(cls, directory) -> "Store":
+        """Open DIR's database read-only (``prunelab status``, ``export``, ``report``)."""
         path = Path(directory) / DB_NAME
         if not path.is_file():
             raise StoreError(f"no results database in {directory} (expected {path})")
-        return cls(path)
+        return cls(path, readonly=True)
 
     @classmethod
-    def create_or_resume(cls, directory, name: str, spec_hash: str, spec: dict, created: str, resume: bool) -> "Store":
-        """Open DIR for writing a study. A directory holding another study's results, or the same
-        study without ``resume``, is refused and left untouched."""
+    def preflight(cls, directory, name: str, spec_hash: str, resume: bool) -> None:
+        """Refuse, without writing anything, a DIR that cannot take this study: one holding another
+        study's results, the same study without ``resume``, or a folder that is not a results directory."""
         directory = Path(directory)
         path = directory / DB_NAME
         if path.exists():
-            store = cls(path)
-            existing = store.study()
-            if existing is not None and (existing["name"], existing["spec_hash"]) != (name, spec_hash):
+            store = cls(path, readonly=True)
+            try:
+                existing = store.study()
+            finally:
                 store.close()
+            if existing is not None and (existing["name"], existing["spec_hash"]) != (name, spec_hash):
                 raise StoreError(
                     f"--out {directory} holds results of another study ({existing['name']}, spec "
                     f"{existing['spec_hash']}); choose another --out"
                 )
             if existing is not None and not resume:
-                store.close()
                 raise StoreError(
                     f"--out {directory} already holds results of this study; pass --resume to finish "
                     "the missing trials, or choose another --out"
                 )
-            if existing is not None:
-                return store
-            store.close()
-        elif directory.exists() and any(directory.iterdir()) and not resume:
+        elif directory.exists() and not directory.is_dir():
+            raise StoreError(f"--out {directory} is a file; choose a directory")
+        elif directory.exists() and any(p.name != LOCK_NAME for p in directory.iterdir()) and not resume:
             raise StoreError(f"--out {directory} exists and is not a prunelab results directory; choose another --out")
+
+    @classmethod
+    def create_or_resume(cls, directory, name: str, spec_hash: str, spec: dict, created: str, resume: bool) -> "Store":
+        """Open DIR for writing a study, as its only writer. A directory holding another study's
+        results, or the same study without ``resume``, is refused and left untouched."""
+        directory = Path(directory)
+        cls.preflight(directory, name, spec_hash, resume)
         directory.mkdir(parents=True, exist_ok=True)
-        store = cls(path)
-        with store.transaction() as c:
-            for statement in SCHEMA.strip().split(";"):
-                if statement.strip():
-                    c.execute(statement)
-            if c.execute("SELECT COUNT(*) FROM study").fetchone()[0] == 0:
+        lock = WriterLock(directory)
+        lock.acquire()
+        try:
+            cls.preflight(directory, name, spec_hash, resume)  # again, now that no one else can write
+            store = cls(directory / DB_NAME)
+            store.lock = lock
+        except BaseException:
+            lock.release()
+            raise
+        if store.study() is None:  # a new directory, or one whose creation was cut short
+            with store.transaction() as c:
+                for statement in SCHEMA.strip().split(";"):
+                    if statement.strip():
+                        c.execute(statement)
                 c.execute("INSERT INTO study VALUES (?, ?, ?, ?)", (name, spec_hash, _dumps(spec), created))
         return store
 
     def close(self) -> None:
         self.conn.close()
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     @contextmanager
     def transaction(self):
@@ -166,6 +266,9 @@ class Store:
     # -- writing -------------------------------------------------------------------------
     def begin_run(self, started: str, provenance: dict) -> int:
         with self.transaction() as c:
+            if self.lock is not None and self.lock.held:
+                # no other writer can be alive: a run still marked running was killed
+                c.execute("UPDATE runs SET status = 'killed' WHERE status = 'running'")
             cur = c.execute("INSERT INTO runs (started, provenance) VALUES (?, ?)", (started, _dumps(provenance)))
             return int(cur.lastrowid)
 
