@@ -184,12 +184,16 @@ class Ensemble:
             a = self._hidden_layer(a, params, i)
         return a
 
-    def _hidden_layer(self, a: torch.Tensor, params, i: int) -> torch.Tensor:
+    def _hidden_layer(self, a: torch.Tensor, params, i: int, transposed: bool = False
+                      ) -> torch.Tensor:
         W = params[f"w{i}"]
         b = params.get(f"b{i}")
-        return self._act(_affine(a, W, b, 1.0 / math.sqrt(W.shape[-1])))
+        Wt = W if transposed else W.transpose(1, 2)
+        return self._act(_affine(a, Wt, b, 1.0 / math.sqrt(Wt.shape[1])))
 
-    def _forward(self, X: torch.Tensor, params) -> torch.Tensor:
+    def _forward(self, X: torch.Tensor, params, transposed: bool = False) -> torch.Tensor:
+        """Outputs (K, n). ``transposed``: the hidden weight matrices in ``params`` are stored as
+        (K, fan_in, h) (the training loop's contiguous working layout, faster batched products)."""
         if self.arch == "linear":
             w, b = params["w"], params.get("b")
             scale = 1.0 / math.sqrt(self.input_dim)
@@ -200,7 +204,7 @@ class Ensemble:
             return f if b is None else f + b.unsqueeze(-1)
         a = X
         for i in range(len(self.hidden)):
-            a = self._hidden_layer(a, params, i)
+            a = self._hidden_layer(a, params, i, transposed)
         w_out = params["w_out"]
         scale = 1.0 if self.arch == "committee" else 1.0 / math.sqrt(w_out.shape[-1])
         b_out = params.get("b_out")
@@ -209,19 +213,21 @@ class Ensemble:
         return torch.baddbmm(b_out[:, None, None], a, w_out.unsqueeze(-1), alpha=scale).squeeze(-1)
 
 
-def _affine(a: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None, scale: float) -> torch.Tensor:
-    """Batched a W^T * scale + b. a: (n, f) shared or (K, n, f); W: (K, h, f); b: (K, h) -> (K, n, h)."""
-    K, h, f = W.shape
+def _affine(a: torch.Tensor, Wt: torch.Tensor, b: torch.Tensor | None, scale: float
+            ) -> torch.Tensor:
+    """Batched a Wt * scale + b. a: (n, f) shared or (K, n, f); Wt: (K, f, h) (a transposed view of
+    a (K, h, f) weight, or contiguous); b: (K, h) -> (K, n, h)."""
+    K, f, h = Wt.shape
     if a.dim() == 2:
-        Wf = W.reshape(K * h, f).T
+        Wf = Wt.transpose(0, 1).reshape(f, K * h)
         if b is None:
             z = (a @ Wf) * scale
         else:
             z = torch.addmm(b.reshape(K * h), a, Wf, alpha=scale)
         return z.view(a.shape[0], K, h).transpose(0, 1)
     if b is None:
-        return torch.bmm(a, W.transpose(1, 2)) * scale
-    return torch.baddbmm(b.unsqueeze(1), a, W.transpose(1, 2), alpha=scale)
+        return torch.bmm(a, Wt) * scale
+    return torch.baddbmm(b.unsqueeze(1), a, Wt, alpha=scale)
 
 
 def make_ensemble(arch: str, n_members: int, input_dim: int, *, hidden: Sequence[int] = (),
