@@ -71,8 +71,11 @@ def _print_results(made: list[dict]) -> None:
             if p.suffix == ".png":
                 print(f"  figure: {p}")
         print(f"  summary: {m['directory'] / 'summary.md'}")
+        table = [line for line in m["summary"] if line.startswith("| ") or line.startswith("|---")]
+        for line in table[:12]:
+            print("  " + line)
         for line in m["summary"]:
-            if line.startswith("| ") and not line.startswith("| condition"):
+            if "flip" in line and not line.startswith("|"):
                 print("  " + line)
 
 
@@ -97,7 +100,7 @@ def cmd_run(args) -> int:
     return 0
 
 
-DEMO_STUDIES = ("intrinsic_dimension",)
+DEMO_STUDIES = ("intrinsic_dimension", "three_regime")
 
 
 def cmd_demo(args) -> int:

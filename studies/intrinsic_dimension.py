@@ -53,9 +53,10 @@ class IntrinsicDimensionTrial:
                                   choices=("lr", "lr_over_batch", "langevin_T", "epochs"))
     retrain_epochs: int = field(200, "epochs of retraining with the mask fixed (and of the dense control)")
     retrain_lr_scaling: str = field(
-        "inverse_density", "retraining learning rate: lr (constant) or lr / density (inverse_density), which keeps "
-        "the step relative to the curvature of a linear student whose fan-in shrinks with the density",
-        choices=("constant", "inverse_density"))
+        "curvature", "retraining learning rate: lr (constant), lr / density (inverse_density), or lr times the "
+        "ratio of the dense to the pruned top Hessian eigenvalue (curvature): the step keeps its ratio to the "
+        "curvature, which shrinks with the fan-in of a pruned student",
+        choices=("constant", "inverse_density", "curvature"))
     sparsities: list[float] = field(DEFAULT_LADDER, "increasing sparsity ladder in (0, 1)")
     prune_scope: str = field("global", "magnitude pruning scope", choices=("global", "layerwise"))
     dimension_method: str | None = field("twonn", "estimator of the data's intrinsic dimension (null: skip)")
@@ -128,10 +129,15 @@ def _theory_applies(t: dict) -> bool:
     return t["student"] == "linear" and t["manifold"] == "linear" and t["noise"] == 0 and t["teacher"] == "perceptron"
 
 
-def _retrain_config(t: dict, ladder: list[float]) -> "models.TrainConfig":
-    """Retraining of a trial's branches: the trial's optimiser, one learning rate per branch."""
+def _retrain_config(t: dict, ladder: list[float], branches, masks, X, y) -> "models.TrainConfig":
+    """Retraining of a trial's branches: the trial's optimiser, one learning rate per branch.
+    Branch 0 is the dense control (sparsity 0), whose curvature is the reference."""
     if t["retrain_lr_scaling"] == "inverse_density":
         lrs = [t["lr"] / (1.0 - s) for s in ladder]
+    elif t["retrain_lr_scaling"] == "curvature":
+        top = models.hessian_top_eigenvalue(branches, X, y, loss=t["loss"], masks=masks, n_iter=50, tol=1e-4)
+        top = np.abs(top)
+        lrs = [float(t["lr"] * top[0] / max(v, top[0] * 1e-6)) for v in top]
     else:
         lrs = [t["lr"]] * len(ladder)
     return models.TrainConfig(loss=t["loss"], lr=lrs, epochs=t["retrain_epochs"], batch_size=t["batch_size"],
@@ -172,7 +178,7 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
         models.apply_masks(branches, masks)
         one_train = metrics(branches, X[k], y[k], loss=t["loss"])
         one_test = metrics(branches, Xte[k], yte[k], loss=t["loss"])
-        retrain = models.train(branches, X[k], y[k], _retrain_config(t, ladder), masks=masks,
+        retrain = models.train(branches, X[k], y[k], _retrain_config(t, ladder, branches, masks, X[k], y[k]), masks=masks,
                                seeds=[data[k][0]["retrain"] + i for i in range(len(ladder))])
         re_train = metrics(branches, X[k], y[k], loss=t["loss"])
         re_test = metrics(branches, Xte[k], yte[k], loss=t["loss"])
@@ -191,6 +197,8 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
             }
             if _theory_applies(t):
                 d, D = t["intrinsic_dim"], t["ambient_dim"]
+                # exact (infinite data, converged retraining) while the kept weights span the data
+                row["in_domain"] = bool(n_params[i] >= d)
                 row["theory_test_error_one_shot"] = float(pruning_theory.subspace_magnitude_error(
                     d, D, 1.0 - s, dense_error=results["dense_test_error"]))
                 row["theory_test_error"] = float(retraining_theory.subspace_retrained_error(

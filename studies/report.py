@@ -58,8 +58,14 @@ def report_run(directory) -> dict:
     if runs:
         lines.append(f"- packages: {json.dumps(runs[-1]['provenance'].get('versions', {}), sort_keys=True)}")
     _write(directory / "summary.md", "\n".join(lines) + "\n")
+    import dataclasses
+
+    from .agreement import agreement_row
+
+    agreement = None if table.empty else agreement_row(
+        study.name, table, [f.name for f in dataclasses.fields(study.trial_fields)])
     return {"study": study.name, "directory": directory, "figures": figures, "summary": summary,
-            "done": len(trials) - len(failed), "failed": len(failed)}
+            "done": len(trials) - len(failed), "failed": len(failed), "agreement": agreement}
 
 
 def report(root) -> list[dict]:
@@ -68,7 +74,12 @@ def report(root) -> list[dict]:
     if not made:
         from .store import StoreError
         raise StoreError(f"no results database under {root}")
-    lines = ["# prunelab report", ""]
+    from .agreement import agreement_lines
+
+    lines = ["# prunelab report", "", "## Theory against simulation", "",
+             "Deviation of the seed-averaged test error from the theory's prediction, in standard errors over seeds "
+             "(per study, over every condition and sparsity level with a prediction).", ""]
+    lines += agreement_lines([m["agreement"] for m in made if m["agreement"]]) + [""]
     for m in made:
         rel = m["directory"].relative_to(root).as_posix() if m["directory"] != root else "."
         lines += [f"## {m['study']} ({rel})", "", f"{m['done']} trials done, {m['failed']} failed; "
