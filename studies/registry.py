@@ -10,6 +10,7 @@ from .study import Study
 STUDY_MODULES = {
     "intrinsic_dimension": "studies.intrinsic_dimension",
     "three_regime": "studies.three_regime",
+    "case_studies": "studies.case_studies",
 }
 SPEC_DIR = Path(__file__).parent / "specs"
 
