@@ -73,8 +73,10 @@ class GibbsChains:
 
 
 def _as_tensor(name: str, value, ndim: int) -> torch.Tensor:
-    t = torch.as_tensor(np.asarray(value) if not isinstance(value, torch.Tensor) else value)
-    t = t.detach().to(torch.float64).cpu()
+    if isinstance(value, torch.Tensor):
+        t = value.detach().to(device="cpu", dtype=torch.float64)
+    else:
+        t = torch.from_numpy(np.array(value, dtype=np.float64))
     if t.dim() != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions, got shape {tuple(t.shape)}")
     if not torch.isfinite(t).all():
@@ -118,24 +120,35 @@ def truncated_normal(lo: torch.Tensor, hi: torch.Tensor, u: torch.Tensor) -> tor
     return torch.where(flip, -x, x)
 
 
-def _move(a, b, m, beta, zero_T):
-    """One exact move along a line for every chain.
+def _segments(a, b, m, beta, zero_T):
+    """The exact conditional along the line for every chain (the general case).
 
     a, b: (K, P) stabilities of the current point and their rates along the direction; m: (K,) the
-    prior mean of t; beta: (K,) 1/T (ignored where zero_T). Returns the segment logits' pieces:
-    (lo, hi, logits) of shape (K, P + 1)."""
+    prior mean of t; beta: (K,) 1/T (ignored where zero_T). Returns (lo, hi, logits) of the P + 1
+    segments, standardised (t - m), shape (K, P + 1)."""
     K, P = a.shape
     nonzero = b != 0
     bp = torch.where(nonzero, -a / torch.where(nonzero, b, torch.ones_like(b)), torch.full_like(a, -torch.inf))
-    bp, order = torch.sort(bp, dim=-1)
+    bp, order = torch.sort(bp - m[:, None], dim=-1)
     step = torch.where(b > 0, -1, torch.where(b < 0, 1, 0)).to(torch.int64)
     step = torch.gather(step, 1, order)
     E0 = (b > 0).sum(-1, keepdim=True)
     E = torch.cat([E0, E0 + torch.cumsum(step, dim=-1)], dim=-1).to(torch.float64)
     inf = torch.full((K, 1), torch.inf, dtype=a.dtype)
-    lo = torch.cat([-inf, bp], dim=-1) - m[:, None]
-    hi = torch.cat([bp, inf], dim=-1) - m[:, None]
-    logmass = log_normal_mass(lo, hi)
+    lo = torch.cat([-inf, bp], dim=-1)
+    hi = torch.cat([bp, inf], dim=-1)
+    # log tail masses log Phi(-|x|) of the breakpoints, one special function per breakpoint
+    g = torch.special.log_ndtr(-bp.abs())
+    g_lo = torch.cat([-inf, g], dim=-1)
+    g_hi = torch.cat([g, -inf], dim=-1)
+    g_max = torch.maximum(g_lo, g_hi)
+    g_min = torch.minimum(g_lo, g_hi)
+    straddle = (lo < 0) & (hi > 0)
+    # one side of the mean: Phi-mass between the tails = e^g_max - e^g_min; straddling: 1 - e^g_lo - e^g_hi
+    side = g_max + torch.log(-torch.expm1((g_min - g_max).nan_to_num(nan=-torch.inf).clamp(max=0.0)))
+    across = torch.log(-torch.expm1(torch.logaddexp(g_lo, g_hi)))
+    logmass = torch.where(straddle, across, side)
+    logmass = torch.where(hi > lo, logmass, torch.full_like(logmass, -torch.inf))
     finite = torch.isfinite(logmass)
     Emin = torch.where(finite, E, torch.full_like(E, torch.inf)).amin(-1, keepdim=True)
     hot = logmass - (E - Emin) * beta[:, None]
@@ -155,6 +168,29 @@ def _draw(lo, hi, logits, u_seg, u_pos):
     l = torch.gather(lo, 1, k).squeeze(-1)
     h = torch.gather(hi, 1, k).squeeze(-1)
     return truncated_normal(l, h, u_pos)
+
+
+def _version_space_chord(a, b, m):
+    """Inside the version space (every a >= 0) at T = 0 the conditional is N(m, 1) on the chord
+    {t : a + t b >= 0}: (lo, hi), standardised, from a max and a min over the patterns (no sort)."""
+    ratio = -a / torch.where(b != 0, b, torch.ones_like(b))
+    lo = torch.where(b > 0, ratio, torch.full_like(a, -torch.inf)).amax(-1)
+    hi = torch.where(b < 0, ratio, torch.full_like(a, torch.inf)).amin(-1)
+    return lo - m, hi - m
+
+
+def _move(a, b, m, beta, zero_T, in_vs, u_seg, u_pos):
+    """Standardised displacement t - m of one exact move for every chain: the chord rule for chains
+    at T = 0 inside the version space (``in_vs``), the general segment mixture for the others."""
+    if bool(in_vs.all()):
+        return truncated_normal(*_version_space_chord(a, b, m), u_pos)
+    if not bool(in_vs.any()):
+        return _draw(*_segments(a, b, m, beta, zero_T), u_seg, u_pos)
+    x = torch.empty_like(m)
+    c, h = in_vs, ~in_vs
+    x[c] = truncated_normal(*_version_space_chord(a[c], b[c], m[c]), u_pos[c])
+    x[h] = _draw(*_segments(a[h], b[h], m[h], beta[h], zero_T[h]), u_seg[h], u_pos[h])
+    return x
 
 
 def gibbs_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, burn_in: int = 0,
@@ -217,6 +253,7 @@ def gibbs_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, bu
         if dirs is not None:
             dirs /= dirs.norm(dim=-1, keepdim=True)
         a = torch.bmm(Z, w.unsqueeze(-1)).squeeze(-1)  # recomputed every sweep: no drift
+        in_vs = zero_T & (a >= 0).all(-1)  # T = 0 moves never leave the version space
         for j in range(N):
             if direction == "coordinate":
                 i = order[:, j]
@@ -226,8 +263,7 @@ def gibbs_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, bu
                 u = dirs[:, j]
                 b = torch.bmm(Z, u.unsqueeze(-1)).squeeze(-1)
                 m = -(w * u).sum(-1)
-            lo, hi, logits = _move(a, b, m, beta, zero_T)
-            t = m + _draw(lo, hi, logits, uniforms[:, 0, j], uniforms[:, 1, j])
+            t = m + _move(a, b, m, beta, zero_T, in_vs, uniforms[:, 0, j], uniforms[:, 1, j])
             if direction == "coordinate":
                 w[rows, i] += t
             else:
