@@ -126,6 +126,29 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
     ax.legend(fontsize=5.5, ncol=2)
     paths += save(fig, outdir / "prunability_vs_dimension")
 
+    # the same measurements against the estimated dimension and against d/D
+    fig, axes = new_figure("double", ncols=2, sharey=True)
+    for i, (label, g) in enumerate(_series(pt)):
+        yerr = np.vstack([g["high"] - g["prunability"], g["prunability"] - g["low"]]).clip(0)
+        xs = (("estimated_dim", axes[0]), ("d_over_D", axes[1]))
+        for col, ax in xs:
+            x = g["intrinsic_dim"] / g["ambient_dim"] if col == "d_over_D" else g.get(col)
+            if x is None or pd.isna(x).all():
+                continue
+            ax.errorbar(x, 1 - g["prunability"], yerr=yerr, fmt="o-", color=f"C{i}", capsize=2, lw=0.8,
+                        label=label or "retrained")
+            if col == "d_over_D" and "theory_limit" in g and g["theory_limit"].notna().all():
+                ax.plot(x, 1 - g["theory_limit"], ":", color="0.4", lw=1, label="limit d/D" if i == 0 else None)
+    axes[0].set_xlabel(f"estimated intrinsic dimension ({table['dimension_method'].dropna().iloc[0] if 'dimension_method' in table and table['dimension_method'].notna().any() else 'none'})")
+    axes[1].set_xlabel("d / D")
+    axes[0].set_ylabel("smallest tolerable density (retrained)")
+    axes[0].set_xscale("log", base=2)
+    axes[1].set_xscale("log")
+    for ax in axes:
+        ax.set_yscale("log")
+    axes[1].legend(fontsize=5.5)
+    paths += save(fig, outdir / "prunability_vs_estimated_dimension")
+
     fig, axes = new_figure("double", ncols=2, sharey=True)
     dims = sorted(table["intrinsic_dim"].unique())
     cmap = __import__("matplotlib").colormaps["viridis"]
