@@ -17,14 +17,15 @@ def trial_data(t: dict) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.nd
     """``(seeds, X, y, X_test, y_test)`` for a trial with the generator fields (manifold,
     manifold_options, intrinsic_dim, ambient_dim, noise), teacher fields (teacher,
     teacher_options, label_noise: flip probability of training labels), n_train, n_test and seed.
-    The teacher acts on the latent coordinates; test labels are clean."""
+    The teacher acts on the latent coordinates Z returned by the generator; test labels are clean."""
     s = derive_seeds(t["seed"], *STREAMS)
     gen = manifolds.make_manifold(t["manifold"], t["intrinsic_dim"], t["ambient_dim"], noise=t["noise"],
                                   seed=s["manifold"], **t.get("manifold_options", {}))
-    teacher = manifolds.make_teacher(t.get("teacher", "perceptron"), t["intrinsic_dim"], seed=s["teacher"],
-                                     **t.get("teacher_options", {}))
     X, Z = gen.sample(t["n_train"], seed=s["train"])
     Xte, Zte = gen.sample(t["n_test"], seed=s["test"])
+    # the teacher reads the latent coordinates as the generator gives them (d + 1 for a d-sphere)
+    teacher = manifolds.make_teacher(t.get("teacher", "perceptron"), Z.shape[1], seed=s["teacher"],
+                                     **t.get("teacher_options", {}))
     y = teacher(Z)
     if t.get("label_noise", 0.0) > 0:
         flips = np.random.default_rng(s["labels"]).random(len(y)) < t["label_noise"]

@@ -67,3 +67,15 @@ def test_the_dense_control_and_retrained_errors_are_consistent(finished):
     assert np.allclose(control["test_error"], control["control_test_error"])
     # with d <= kept weights, the retrained linear student recovers the dense error (theory.retraining)
     assert (df["test_error"].between(0, 1)).all()
+
+
+@pytest.mark.parametrize("manifold", ["sphere", "hidden"])
+def test_curved_generators_and_mlp_students_run_and_record_the_estimated_dimension(manifold, tmp_path, make_spec):
+    spec = make_spec(manifold=manifold, student="mlp", hidden=8, loss="logistic", lr=0.5, batch_size=50,
+                     epochs=3, retrain_epochs=2, retrain_lr_scaling="constant", dimension_method="twonn")
+    spec["seeds"] = [0]
+    run_spec(spec, tmp_path / "r", progress=False)
+    df = load_all(tmp_path / "r")
+    assert len(df) == 2 * 4 and df["theory_test_error"].isna().all()  # no theory for these
+    est = df.groupby("intrinsic_dim")["estimated_dim"].first()
+    assert (est > 0).all()
