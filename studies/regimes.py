@@ -13,7 +13,9 @@ of barrier, 0.1 of CKA); otherwise the defaults below stand, and the summary say
 
 Temperature effect at a load: the least-squares slope of the test error against log10(temperature)
 (against the temperature itself where it can be 0), per seed; its mean over seeds and standard
-error. Its sign is called where |mean| > significance * SE; the effect flips between two loads whose
+error. For knobs whose value runs against the temperature (``epochs``: training longer is colder,
+Zhou et al. Sec. 2) the slope is taken against the negated axis, so a negative slope always means
+that raising the temperature lowers the error. Its sign is called where |mean| > significance * SE; the effect flips between two loads whose
 called signs differ.
 """
 from __future__ import annotations
@@ -77,8 +79,13 @@ def temperature_axis(temps: np.ndarray) -> np.ndarray:
     return np.log10(temps) if np.all(temps > 0) else temps
 
 
+COLD_KNOBS = ("epochs",)  # a larger value of these knobs is a lower temperature
+
+
 def temperature_effect(table: pd.DataFrame, significance: float = 2.0) -> pd.DataFrame:
     """Per density: slope of test error vs (log) temperature, mean and SE over seeds, and its sign."""
+    knob = table["temperature_knob"].iloc[0] if "temperature_knob" in table and len(table) else None
+    direction = -1.0 if knob in COLD_KNOBS else 1.0
     rows = []
     for density, g in table.groupby("density"):
         slopes = []
@@ -87,7 +94,7 @@ def temperature_effect(table: pd.DataFrame, significance: float = 2.0) -> pd.Dat
             if s["temperature"].nunique() < 2:
                 continue
             x = temperature_axis(s["temperature"].to_numpy())
-            slopes.append(np.polyfit(x, s["test_error"].to_numpy(float), 1)[0])
+            slopes.append(direction * np.polyfit(x, s["test_error"].to_numpy(float), 1)[0])
         slopes = np.asarray(slopes)
         mean = float(slopes.mean()) if slopes.size else float("nan")
         se = float(slopes.std(ddof=1) / np.sqrt(slopes.size)) if slopes.size > 1 else float("nan")
