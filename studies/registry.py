@@ -11,6 +11,7 @@ STUDY_MODULES = {
     "intrinsic_dimension": "studies.intrinsic_dimension",
     "three_regime": "studies.three_regime",
     "case_studies": "studies.case_studies",
+    "hidden_manifold_learning": "studies.hidden_manifold_learning",
 }
 SPEC_DIR = Path(__file__).parent / "specs"
 
