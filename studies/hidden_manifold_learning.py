@@ -185,19 +185,31 @@ def ridge_theory(t: dict, F: np.ndarray | None = None) -> float:
 
 def ridge_fit(X: torch.Tensor, y: torch.Tensor, reg: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """beta = argmin 1/2 |y - X beta|^2 + reg/2 |beta|^2 on the kept coordinates (mask), batched over
-    members: X (K, P, D), y (K, P), reg (K,), mask (K, D) bool. Pruned coordinates are exactly zero.
-    reg = 0 gives the minimum-norm least-squares solution."""
-    if mask is not None:
-        X = X * mask.unsqueeze(1).to(X.dtype)
+    members: X (K, P, D) or (P, D) shared, y (K, P) or (P,), reg (K,), mask (K, D) bool. Pruned
+    coordinates are exactly zero (their rows of the normal equations read (reg) beta_j = 0).
+    reg = 0 gives the minimum-norm least-squares solution (pinv)."""
+    K = reg.shape[0]
+    shared = X.dim() == 2
+    X = X.expand(K, -1, -1) if shared else X
+    y = y.expand(K, -1) if y.dim() == 1 else y
     D = X.shape[-1]
-    Xt = X.transpose(1, 2)
-    beta = torch.empty(X.shape[0], D, dtype=X.dtype)
+    m = torch.ones(K, D, dtype=X.dtype) if mask is None else mask.reshape(K, D).to(X.dtype)
+    beta = torch.zeros(K, D, dtype=X.dtype)
     pos = reg > 0
     if pos.any():
-        A = Xt[pos] @ X[pos] + reg[pos, None, None] * torch.eye(D, dtype=X.dtype)
-        beta[pos] = torch.linalg.solve(A, (Xt[pos] @ y[pos].unsqueeze(-1))).squeeze(-1)
+        Xp = X[pos]
+        if shared:  # one data set for all members: one Gram matrix
+            G = (X[0].T @ X[0]).expand(int(pos.sum()), -1, -1)
+            b = (X[0].T @ y[pos].T).T
+        else:
+            G = Xp.transpose(1, 2) @ Xp
+            b = (Xp.transpose(1, 2) @ y[pos].unsqueeze(-1)).squeeze(-1)
+        mp = m[pos]
+        A = G * mp.unsqueeze(1) * mp.unsqueeze(2) + reg[pos, None, None] * torch.eye(D, dtype=X.dtype)
+        beta[pos] = torch.linalg.solve(A, (b * mp).unsqueeze(-1)).squeeze(-1)
     if (~pos).any():
-        beta[~pos] = (torch.linalg.pinv(X[~pos]) @ y[~pos].unsqueeze(-1)).squeeze(-1)
+        Xm = X[~pos] * m[~pos].unsqueeze(1)
+        beta[~pos] = (torch.linalg.pinv(Xm) @ y[~pos].unsqueeze(-1)).squeeze(-1) * m[~pos]
     return beta
 
 
@@ -272,7 +284,7 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
         if t["retrain"]:
             if ridge:
                 regs = torch.full((L,), t["reg"], dtype=dtype)
-                betas = ridge_fit(X[k].expand(L, -1, -1), y[k].expand(L, -1), regs, masks["w"])
+                betas = ridge_fit(X[k], y[k], regs, masks["w"])
                 branches = _linear_student(betas, [dk["seeds"]["retrain"] + i for i in range(L)])
             else:
                 cfg = models.TrainConfig(loss="logistic", lr=t["lr"], epochs=t["retrain_epochs"],
