@@ -174,9 +174,12 @@ class DaskEngine:
             raise EngineError(f"--engine dask needs dask[distributed]: {e}") from None
         timeout = f"{self.connect_timeout}s"
         if self.address is None:
+            # everything on loopback: the scheduler, the workers, and the scheduler's HTTP
+            # endpoint (health and metrics; no dashboard) on a free port
             self.cluster = LocalCluster(
                 n_workers=self.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address=None, worker_dashboard_address=None,
+                scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
                 env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
             )
             self.client = Client(self.cluster, set_as_default=False, timeout=timeout)
@@ -236,7 +239,7 @@ class DaskEngine:
                                    pure=False, retries=self.retries, priority=-i)
             futures[f] = g
         try:
-            for f in dask_completed(futures):
+            for f in dask_completed(list(futures), loop=self.client.loop):
                 g = futures[f]
                 try:
                     text, started, ended = f.result()

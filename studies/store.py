@@ -166,7 +166,9 @@ class Store:
         directory = Path(directory)
         path = directory / DB_NAME
         if path.exists():
-            store = cls(path, readonly=True)
+            # a read-write handle that only reads: unlike a read-only one, it leaves no -wal/-shm
+            # files behind when it closes
+            store = cls(path)
             try:
                 existing = store.study()
             finally:
