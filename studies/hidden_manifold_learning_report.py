@@ -128,6 +128,19 @@ def summarize(table: pd.DataFrame, analysis: dict) -> list[str]:
     return lines
 
 
+def _log_axes(ax, y_log: bool = True) -> None:
+    """Log x (and y) without the crowded minor-tick labels matplotlib puts on short decades."""
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=2))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:g}")
+    if y_log:
+        ax.set_yscale("log")
+        ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def _colour(activation: str) -> str:
     i = ACTIVATION_ORDER.index(activation) if activation in ACTIVATION_ORDER else len(ACTIVATION_ORDER)
     return f"C{i}"
@@ -151,11 +164,11 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
     paths = []
     losses = [x for x in ("ridge", "logistic") if x in set(table["loss"])]
     lc = learning_curve_table(table)
-    keys = _varying(lc, _columns(lc, drop=("seed", "n_train", "activation", "loss")))
 
     fig, axes = new_figure("double" if len(losses) > 1 else "single", ncols=len(losses), squeeze=False)
     for ax, loss in zip(axes[0], losses):
         sub = lc[lc["loss"] == loss]
+        keys = _varying(sub, _columns(sub, drop=("seed", "n_train", "activation", "loss")))
         conds = sub.groupby(["activation"] + keys, dropna=False, sort=False)
         variants = sorted({tuple(str(v) for v in k[1:]) for k, _ in conds})
         for key, g in conds:
@@ -169,8 +182,7 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
                 lo, hi = g["load"].min(), g["load"].max()
                 x, y = _theory_curve(g.iloc[0].to_dict(), np.geomspace(lo / 1.3, hi * 1.3, 60))
                 ax.plot(x, y, "-", color=color, lw=0.9)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        _log_axes(ax, y_log=loss == "ridge")
         ax.set_xlabel("load P / D")
         ax.set_ylabel("test MSE (lines: Gaussian-covariate theory)" if loss == "ridge" else "test classification error")
         ax.set_title(f"{loss} student, dense")
@@ -196,8 +208,7 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
             ax.errorbar(1 - s, m, yerr=se, fmt="o", ms=2.5, color=color, capsize=1.2, label=label + ", retrained")
             ax.plot(1 - s, mean_curve(one, dead.astype(bool)), "s", ms=2.5, mfc="none", color=color, mew=0.6)
             ax.plot(1 - s, np.nanmean(ge, 0), "-", color=color, lw=0.7)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        _log_axes(ax, y_log=loss == "ridge")
         ax.invert_xaxis()
         ax.set_xlabel("density (1 - sparsity)")
         ax.set_ylabel("test MSE" if loss == "ridge" else "test classification error")
