@@ -1,23 +1,34 @@
 """Ensemble engine versus a per-model PyTorch loop and a torch.func.vmap ensemble, side by side.
 
 The same training work three ways: K one-hidden-layer relu MLPs (D -> hidden -> 1, the models
-package's 1/sqrt(fan_in) parameterisation), logistic loss, plain SGD with mini-batches, every model
-with its own data order (the same K permutations for all three engines), on one shared training set:
+package's 1/sqrt(fan_in) parameterisation), logistic loss, plain SGD with mini-batches, one epoch,
+on one shared training set. Each variant, inside its timed region, (i) draws every model's data
+order from that model's own ``torch.Generator`` (one ``randperm`` per model per epoch, the same
+orders in all three), (ii) gathers the mini-batches, (iii) trains, and (iv) evaluates every model's
+final training loss and error on the whole training set (what ``models.train`` reports):
 
-(a) engine: ``models.train`` on one K-member ensemble (batched matmuls over the member dimension);
+(a) engine: ``models.train`` on one K-member ensemble (batched matmuls over the member dimension,
+    hand-written backward pass);
 (b) loop: K ``nn.Module``s trained one after the other, each with its own ``torch.optim.SGD``
-    (foreach), ``zero_grad(set_to_none=True)``, pre-gathered batches: what a careful user writes;
+    (foreach), ``zero_grad(set_to_none=True)``, its data permuted once per epoch and sliced into
+    batches: what a careful user writes;
 (c) vmap: ``torch.func.stack_module_state`` + ``functional_call`` + ``vmap(grad(loss))`` with an
     in-place SGD update on the stacked params.
 
-It also measures the machine's sgemm rate (float32 ``torch.mm`` of two 1024 x 1024 matrices) in the
-same run and reports the fraction of it the engine achieves (matmul FLOPs of forward + backward /
-time). Ratios are the point: absolute times move with the machine's load.
+It also measures, in the same run, the machine's sgemm rate (float32 ``torch.mm`` of two 1024 x
+1024 matrices) and the rate of the step's own batched products alone (``torch.bmm`` of (K, batch,
+D) by (K, D, hidden), forward and weight-gradient shapes), and reports the fraction of each that
+the engine achieves (matmul FLOPs of forward + backward / time). Times are best-of-N wall-clock
+seconds and best-of-N process CPU seconds (with one torch thread the CPU time is the work done,
+less sensitive to other processes on a shared machine). Ratios are the point: absolute times
+move with the machine's load.
 
     python benchmarks/ensemble.py [--quick] [--ks 1,16,64] [--steps N] [--threads N] [--json] [--record]
 
+``--threads`` defaults to 1 (all variants run with the same setting; the header says which);
 ``--record`` appends the run to benchmarks/RESULTS.md; ``--json`` prints, as the last line, a JSON
-list of {K, engine_s, loop_s, vmap_s, sgemm_fraction}.
+list of {K, engine_s, loop_s, vmap_s, engine_cpu_s, loop_cpu_s, vmap_cpu_s, sgemm_fraction,
+bmm_fraction}.
 """
 from __future__ import annotations
 
@@ -51,19 +62,38 @@ class Scaled(nn.Module):
         return self.l2(torch.relu(self.l1(x * self.s1)) * self.s2).squeeze(-1)
 
 
-def _timed(fn, repeats: int) -> float:
-    best = math.inf
+def _timed2(fn, repeats: int) -> tuple[float, float]:
+    """(best wall-clock seconds, best process CPU seconds) over ``repeats`` calls."""
+    wall = cpu = math.inf
     for _ in range(repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
-        best = min(best, time.perf_counter() - t)
-    return best
+        cpu = min(cpu, time.process_time() - c)
+        wall = min(wall, time.perf_counter() - t)
+    return wall, cpu
+
+
+def _timed(fn, repeats: int) -> float:
+    return _timed2(fn, repeats)[0]
 
 
 def sgemm_rate(n: int = 1024, repeats: int = 5) -> float:
     a, b = torch.randn(n, n), torch.randn(n, n)
     torch.mm(a, b)
     return 2 * n ** 3 / _timed(lambda: torch.mm(a, b), repeats)
+
+
+def bmm_rate(K: int, D: int, hidden: int, batch: int, repeats: int = 5) -> float:
+    """FLOP/s of the training step's two big batched products alone: forward (K, batch, D) @
+    (K, D, hidden) and weight gradient (K, D, batch) @ (K, batch, hidden)."""
+    x, w, gz = torch.randn(K, batch, D), torch.randn(K, D, hidden), torch.randn(K, batch, hidden)
+    xt = x.transpose(1, 2)
+
+    def both():
+        torch.bmm(x, w)
+        torch.bmm(xt, gz)
+    both()
+    return 4 * K * batch * D * hidden / _timed(both, repeats)
 
 
 def bench_k(K: int, D: int, hidden: int, batch: int, steps: int, lr: float, engines,
@@ -74,31 +104,39 @@ def bench_k(K: int, D: int, hidden: int, batch: int, steps: int, lr: float, engi
     y = torch.sign(X[:, 0] + 0.5 * X[:, 1])
     seeds = list(range(K))
     cfg = models.TrainConfig(loss="logistic", lr=lr, epochs=1, batch_size=batch)
-    # the data orders the engine draws (per-member generators), reused by the other two engines
-    perms = torch.stack([torch.randperm(P, generator=torch.Generator().manual_seed(s))
-                         for s in seeds])
     out = {"K": K}
+
+    def orders():
+        """Every model's data order from its own generator, as models.train draws them."""
+        return [torch.randperm(P, generator=torch.Generator().manual_seed(s)) for s in seeds]
 
     if "engine" in engines:
         ens0 = models.make_ensemble("mlp", K, D, hidden=(hidden,), seeds=seeds)
 
         def run_engine():
-            models.train(ens0.clone(), X, y, cfg, seeds=seeds)
-        out["engine_s"] = _timed(run_engine, repeats)
+            rep = models.train(ens0.clone(), X, y, cfg, seeds=seeds)
+            return rep.train_loss, rep.train_error
+        out["engine_s"], out["engine_cpu_s"] = _timed2(run_engine, repeats)
 
     if "loop" in engines:
         nets = [Scaled(D, hidden) for _ in range(K)]
-        batches = [[(X[perms[k, s * batch:(s + 1) * batch]], y[perms[k, s * batch:(s + 1) * batch]])
-                    for s in range(steps)] for k in range(K)]
 
         def run_loop():
-            for net, data in zip(nets, batches):
+            final = []
+            for net, perm in zip(nets, orders()):
                 opt = torch.optim.SGD(net.parameters(), lr=lr, foreach=True)
-                for xb, yb in data:
+                Xp, yp = X[perm], y[perm]  # one gather per epoch, then contiguous slices
+                for s in range(steps):
+                    xb, yb = Xp[s * batch:(s + 1) * batch], yp[s * batch:(s + 1) * batch]
                     opt.zero_grad(set_to_none=True)
                     nn.functional.softplus(-yb * net(xb)).mean().backward()
                     opt.step()
-        out["loop_s"] = _timed(run_loop, repeats)
+                with torch.no_grad():
+                    f = net(X)
+                    final.append((nn.functional.softplus(-y * f).mean().item(),
+                                  (torch.sign(f) != y).float().mean().item()))
+            return final
+        out["loop_s"], out["loop_cpu_s"] = _timed2(run_loop, repeats)
 
     if "vmap" in engines:
         base = [Scaled(D, hidden) for _ in range(K)]
@@ -108,14 +146,20 @@ def bench_k(K: int, D: int, hidden: int, batch: int, steps: int, lr: float, engi
         def loss_one(p, b, xb, yb):
             return nn.functional.softplus(-yb * functional_call(skeleton, (p, b), (xb,))).mean()
         grads_all = vmap(grad(loss_one), in_dims=(0, 0, 0, 0))
+        outputs = vmap(lambda p, b: functional_call(skeleton, (p, b), (X,)), in_dims=(0, 0))
 
         def run_vmap():
             p = {n: t.detach().clone() for n, t in stacked.items()}
+            perms = torch.stack(orders())
             for s in range(steps):
                 idx = perms[:, s * batch:(s + 1) * batch]
                 gr = grads_all(p, buffers, X[idx], y[idx])
                 torch._foreach_add_(list(p.values()), list(gr.values()), alpha=-lr)
-        out["vmap_s"] = _timed(run_vmap, repeats)
+            with torch.no_grad():
+                f = outputs(p, buffers)
+                return (nn.functional.softplus(-y * f).mean(-1).numpy(),
+                        (torch.sign(f) != y).float().mean(-1).numpy())
+        out["vmap_s"], out["vmap_cpu_s"] = _timed2(run_vmap, repeats)
 
     flops = K * steps * (4 * batch * D * hidden + 6 * batch * hidden)
     out["engine_gflops"] = flops / out["engine_s"] / 1e9 if "engine_s" in out else None
@@ -147,12 +191,13 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--repeats", type=int, default=None, help="best of N (default 3, quick 2)")
     ap.add_argument("--loop-max-k", type=int, default=256,
                     help="above this K the loop is timed on 256 models and scaled linearly")
-    ap.add_argument("--threads", type=int, default=None,
-                    help="torch intra-op threads (default: torch's default, one per core)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch intra-op threads for all variants (default 1: on a small shared "
+                         "machine more threads oversubscribe the cores; 0 = torch's default)")
     ap.add_argument("--json", action="store_true", help="print a JSON list as the last line")
     ap.add_argument("--record", action="store_true", help="append the run to benchmarks/RESULTS.md")
     args = ap.parse_args(argv)
-    if args.threads is not None:
+    if args.threads:
         torch.set_num_threads(args.threads)
     ks = [1, 16, 64] if args.quick and args.ks == ap.get_default("ks") else \
         [int(k) for k in args.ks.split(",")]
@@ -164,8 +209,9 @@ def main(argv=None) -> list[dict]:
     print(head)
     print(f"sgemm (1024^3, float32): {rate / 1e9:.1f} GFLOP/s; D={args.dim}, hidden={args.hidden}, "
           f"batch={args.batch}, {steps} SGD steps per model")
-    print(f"{'K':>6} {'engine s':>10} {'loop s':>10} {'vmap s':>10} {'loop/eng':>9} "
-          f"{'vmap/eng':>9} {'sgemm frac':>10}")
+    print(f"{'K':>6} {'engine s':>9} {'loop s':>10} {'vmap s':>9} {'loop/eng':>9} "
+          f"{'vmap/eng':>9} {'cpu loop/eng':>12} {'cpu vmap/eng':>12} {'sgemm frac':>10} "
+          f"{'bmm frac':>9}")
     rows = []
     for K in ks:
         r = bench_k(K, args.dim, args.hidden, args.batch, steps, 0.1, ("engine", "vmap"), repeats)
@@ -173,36 +219,48 @@ def main(argv=None) -> list[dict]:
         rl = bench_k(kl, args.dim, args.hidden, args.batch, steps, 0.1, ("loop",),
                      1 if kl > 64 else repeats)
         r["loop_s"] = rl["loop_s"] * K / kl
+        r["loop_cpu_s"] = rl["loop_cpu_s"] * K / kl
         r["loop_extrapolated"] = kl != K
         r["sgemm_fraction"] = r["engine_gflops"] * 1e9 / rate
+        r["bmm_gflops"] = bmm_rate(K, args.dim, args.hidden, args.batch) / 1e9
+        r["bmm_fraction"] = r["engine_gflops"] / r["bmm_gflops"]
         rows.append(r)
-        star = "*" if r["loop_extrapolated"] else " "
-        print(f"{K:>6} {r['engine_s']:>10.4f} {r['loop_s']:>9.4f}{star} {r['vmap_s']:>10.4f} "
-              f"{r['loop_s'] / r['engine_s']:>9.1f} {r['vmap_s'] / r['engine_s']:>9.2f} "
-              f"{r['sgemm_fraction']:>10.3f}")
+        print(_line(r, "{:>6} {:>9.4f} {:>10} {:>9.4f} {:>9.1f} {:>9.2f} {:>12.1f} {:>12.2f} "
+                       "{:>10.3f} {:>9.3f}"))
+    load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average {load_end:.1f} at the end")
     if any(r["loop_extrapolated"] for r in rows):
         print(f"* loop timed on {args.loop_max_k} models and scaled linearly (it is a loop)")
     if args.record:
-        _record(head, rate, args, steps, rows)
-    out = [{"K": r["K"], "engine_s": r["engine_s"], "loop_s": r["loop_s"], "vmap_s": r["vmap_s"],
-            "sgemm_fraction": r["sgemm_fraction"]} for r in rows]
+        _record(head, rate, args, steps, rows, load_end)
+    keys = ("K", "engine_s", "loop_s", "vmap_s", "engine_cpu_s", "loop_cpu_s", "vmap_cpu_s",
+            "sgemm_fraction", "bmm_fraction")
+    out = [{k: r[k] for k in keys} for r in rows]
     if args.json:
         print(json.dumps(out))
     return out
 
 
-def _record(head, rate, args, steps, rows):
+def _line(r, fmt):
+    star = "*" if r["loop_extrapolated"] else ""
+    return fmt.format(r["K"], r["engine_s"], f"{r['loop_s']:.4f}{star}", r["vmap_s"],
+                      r["loop_s"] / r["engine_s"], r["vmap_s"] / r["engine_s"],
+                      r["loop_cpu_s"] / r["engine_cpu_s"], r["vmap_cpu_s"] / r["engine_cpu_s"],
+                      r["sgemm_fraction"], r["bmm_fraction"])
+
+
+def _record(head, rate, args, steps, rows, load_end):
     path = Path(__file__).with_name("RESULTS.md")
-    lines = [f"\n### Run {time.strftime('%Y-%m-%d %H:%M')}: {head}\n",
+    lines = [f"\n### Run {time.strftime('%Y-%m-%d %H:%M')}: {head}, {load_end:.1f} at the end\n",
              f"sgemm {rate / 1e9:.1f} GFLOP/s; D={args.dim}, hidden={args.hidden}, "
-             f"batch={args.batch}, {steps} steps.\n\n",
-             "| K | engine s | loop s | vmap s | loop / engine | vmap / engine | sgemm fraction |\n",
-             "|---:|---:|---:|---:|---:|---:|---:|\n"]
+             f"batch={args.batch}, {steps} steps. Wall seconds; ratios of wall and of CPU "
+             f"seconds.\n\n",
+             "| K | engine s | loop s | vmap s | loop / engine | vmap / engine | CPU loop / engine"
+             " | CPU vmap / engine | sgemm fraction | bmm fraction |\n",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"]
     for r in rows:
-        star = "*" if r["loop_extrapolated"] else ""
-        lines.append(f"| {r['K']} | {r['engine_s']:.4f} | {r['loop_s']:.4f}{star} | "
-                     f"{r['vmap_s']:.4f} | {r['loop_s'] / r['engine_s']:.1f} | "
-                     f"{r['vmap_s'] / r['engine_s']:.2f} | {r['sgemm_fraction']:.3f} |\n")
+        lines.append(_line(r, "| {} | {:.4f} | {} | {:.4f} | {:.1f} | {:.2f} | {:.1f} | {:.2f} | "
+                              "{:.3f} | {:.3f} |") + "\n")
     with path.open("a") as f:
         f.writelines(lines)
 

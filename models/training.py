@@ -45,6 +45,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ._backward import descend
 from .ensemble import Ensemble
 from .losses import LOSSES, pointwise_error, pointwise_loss
 from .validation import check_choice, check_int, check_seeds, per_member
@@ -206,7 +207,7 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None) -> Trai
     params = ens.params
     dev, dt = ens.device, ens.dtype
     as_t = lambda a: torch.as_tensor(a, dtype=dt, device=dev)  # noqa: E731
-    lr_t, wd_t, rho_t = as_t(lr), as_t(wd), as_t(rho)
+    lr_t, lrwd_t, rho_t = as_t(lr), as_t(lr * wd), as_t(rho)
     noise_t = as_t(np.sqrt(2.0 * lr * T / P))
     use_wd, use_sam, use_noise = bool((wd > 0).any()), bool((rho > 0).any()), bool((T > 0).any())
     sizes = [params[n][0].numel() for n in names]
@@ -221,30 +222,31 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None) -> Trai
 
     alive = torch.ones(K, dtype=torch.bool, device=dev)
     diverged_step = torch.full((K,), -1, dtype=torch.int64, device=dev)
+    state = _State(alive, diverged_step)
     n_batches = math.ceil(P / B)
     step = 0
-    # The loop works on a dict of fresh tensors (rebound every step, no copies); the results are
-    # copied into the tensors of ens.params at the end, so training is in place for the caller.
-    # Hidden weight matrices are held transposed, (K, fan_in, h) contiguous, for faster products.
+    # The loop works on a dict of tensors in a working layout, double-buffered: each step writes
+    # the new params into the spare buffers and swaps; the results are copied into the tensors of
+    # ens.params at the end, so training is in place for the caller. Hidden weight matrices are
+    # held transposed, (K, fan_in, h) contiguous, for faster products.
     tr = {n for n in names if ens.arch != "linear" and n.startswith("w") and n != "w_out"}
     to_work = lambda n, p: p.transpose(1, 2).contiguous() if n in tr else p.detach().clone()  # noqa
     from_work = lambda n, p: p.transpose(1, 2).clone() if n in tr else p.detach().clone()  # noqa
-    work = {n: to_work(n, p) for n, p in params.items()}
-    masks_w = {n: to_work(n, m) for n, m in masks.items()}
-    for epoch in range(1, epochs + 1):
-        perm = rng.permutations(P) if minibatch else None
-        for b in range(n_batches):
-            if minibatch:
-                idx = perm[:, b * B:(b + 1) * B]
-                Xb, yb = _gather(X, y, idx, P)
-            else:
-                Xb, yb = X, y
-            _step(ens, work, Xb, yb, loss, names, masks_w, lr_t, wd_t, rho_t, noise_t, use_wd,
-                  use_sam, use_noise, rng, sizes, alive, diverged_step, step)
-            step += 1
-        if epoch in checkpoints:
-            snapshots[epoch] = {n: from_work(n, p) for n, p in work.items()}
     with torch.no_grad():
+        work = {n: to_work(n, p) for n, p in params.items()}
+        spare = {n: torch.empty_like(work[n]) for n in names}
+        masks_w = {n: to_work(n, m) for n, m in masks.items()}
+        batches = _Batches(X, y, K, B) if minibatch else None
+        for epoch in range(1, epochs + 1):
+            if minibatch:
+                batches.new_epoch(rng.permutations(P))
+            for b in range(n_batches):
+                Xb, yb = batches.get(b) if minibatch else (X, y)
+                _step(ens, work, spare, Xb, yb, loss, names, masks_w, lr_t, lrwd_t, rho_t,
+                      noise_t, use_wd, use_sam, use_noise, rng, sizes, state, step)
+                step += 1
+            if epoch in checkpoints:
+                snapshots[epoch] = {n: from_work(n, p) for n, p in work.items()}
         for n in names:
             params[n].copy_(work[n].transpose(1, 2) if n in tr else work[n])
 
@@ -260,75 +262,105 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None) -> Trai
                        checkpoints=snapshots, steps=step)
 
 
-def _gather(X, y, idx, P):
-    """The mini-batches of all members: idx (K, B) -> X (K, B, D), y (K, B) (index_select on a
-    flat view: one contiguous copy)."""
-    K, B = idx.shape
-    flat = idx.reshape(-1)
-    flat_pm = (idx + P * torch.arange(K, device=idx.device).unsqueeze(1)).reshape(-1)
-    Xb = X.index_select(0, flat) if X.dim() == 2 else \
-        X.reshape(K * P, -1).index_select(0, flat_pm)
-    yb = y.index_select(0, flat) if y.dim() == 1 else y.reshape(-1).index_select(0, flat_pm)
-    return Xb.view(K, B, -1), yb.view(K, B)
+class _State:
+    """Divergence bookkeeping of a training run: ``alive`` (K,) bool, ``diverged_step`` (K,)
+    int64 and whether any member has diverged yet (a Python bool, so that the common case of no
+    divergence costs one host read per step)."""
+
+    def __init__(self, alive: torch.Tensor, diverged_step: torch.Tensor):
+        self.alive, self.diverged_step, self.any_dead = alive, diverged_step, False
 
 
-def _finite_rows(t: torch.Tensor) -> torch.Tensor:
-    """(K,) bool: row k of t has only finite entries. One reduction (a sum is finite iff every
-    term is, unless the terms are finite but their sum overflows, ~1e38 in float32: counted as
-    diverged too)."""
-    return torch.isfinite(t.reshape(t.shape[0], -1).sum(1))
+class _Batches:
+    """The mini-batches of all members, one batched gather per step: for each epoch the K data
+    orders (K, P); batch b is X[order[k, bB:(b+1)B]] for every member k, copied by one
+    ``index_select`` (on a flat (K P, D) view for per-member data) into a reused buffer."""
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor, K: int, B: int):
+        self.K, self.B, self.P = K, B, X.shape[-2]
+        self.X = X if X.dim() == 2 else X.reshape(K * self.P, -1)
+        self.y = y if y.dim() == 1 else y.reshape(-1)
+        self.x_flat, self.y_flat = X.dim() == 3, y.dim() == 2
+        self.xbuf = torch.empty((K * B, self.X.shape[1]), dtype=X.dtype, device=X.device)
+        self.ybuf = torch.empty((K * B,), dtype=y.dtype, device=y.device)
+
+    def new_epoch(self, perm: torch.Tensor):
+        self.perm = perm
+        if self.x_flat or self.y_flat:
+            self.perm_flat = perm + self.P * torch.arange(self.K, device=perm.device).unsqueeze(1)
+
+    def get(self, b: int):
+        K, B = self.K, self.B
+        sl = slice(b * B, (b + 1) * B)
+        idx = self.perm[:, sl].reshape(-1)
+        idx_flat = self.perm_flat[:, sl].reshape(-1) if self.x_flat or self.y_flat else None
+        n = idx.numel()
+        full = n == K * B
+        Xb = torch.index_select(self.X, 0, idx_flat if self.x_flat else idx,
+                                out=self.xbuf if full else None)
+        yb = torch.index_select(self.y, 0, idx_flat if self.y_flat else idx,
+                                out=self.ybuf if full else None)
+        return Xb.view(K, n // K, -1), yb.view(K, n // K)
 
 
-def _step(ens, work, Xb, yb, loss, names, masks, lr_t, wd_t, rho_t, noise_t, use_wd, use_sam,
-          use_noise, rng, sizes, alive, diverged_step, step):
-    """One batched update of all members (rebinds the entries of ``work``); marks members that
-    diverge at this step and keeps their previous params."""
-    ps = [work[n].requires_grad_(True) for n in names]
-    batch_loss = member_loss(ens, work, Xb, yb, loss, transposed=True)
-    grads = torch.autograd.grad(batch_loss.sum(), ps)
+def _step(ens, work, spare, Xb, yb, loss, names, masks, lr_t, lrwd_t, rho_t, noise_t, use_wd,
+          use_sam, use_noise, rng, sizes, state, step):
+    """One batched update of all members: writes the new params into ``spare`` and swaps the
+    entries of ``work`` and ``spare``; marks members that diverge at this step and keeps their
+    previous params (gradients: models._backward, checked against autograd in the tests)."""
+    K = lr_t.shape[0]
+    base = {}
+    for n in names:
+        p, d = work[n], spare[n]
+        if use_wd:  # w - lr wd w, then the gradient step from there
+            base[n] = (torch.addcmul(p, _member_view(lrwd_t, p), p, value=-1.0, out=d), d)
+        else:
+            base[n] = (p, d)
     if use_sam:
-        grads = _sam_gradient(ens, work, Xb, yb, loss, names, ps, grads, masks, rho_t)
-    with torch.no_grad():
-        ok = alive & torch.isfinite(batch_loss)
-        noise = rng.noise() if use_noise else None
-        offset = 0
-        new = []
-        for name, p, g, size in zip(names, ps, grads, sizes):
-            p = p.detach()
-            if use_wd:
-                g = torch.addcmul(g, _member_view(wd_t, p), p)
-            cand = torch.addcmul(p, _member_view(lr_t, p), g, value=-1.0)
-            if use_noise:
-                xi = noise[:, offset:offset + size].view(p.shape)
-                cand.addcmul_(_member_view(noise_t, p), xi)
-            offset += size
-            m = masks.get(name)
-            if m is not None:
-                cand.mul_(m)  # masks the whole update and keeps pruned weights exactly zero
-            ok &= _finite_rows(cand)
-            new.append(cand)
-        newly = alive & ~ok
-        if bool(newly.any()):
-            diverged_step.copy_(torch.where(newly, step, diverged_step))
-            alive &= ok
-        if not bool(alive.all()):
-            new = [torch.where(_member_view(alive, p), c, p.detach()) for p, c in zip(ps, new)]
-        for name, cand in zip(names, new):
-            work[name] = cand
+        batch_loss, grads = descend(ens, work, Xb, yb, loss, names)
+        shifted = _sam_point(work, names, grads, masks, rho_t)
+        _, new = descend(ens, shifted, Xb, yb, loss, names, coef=lr_t, base=base)
+    else:
+        batch_loss, new = descend(ens, work, Xb, yb, loss, names, coef=lr_t, base=base)
+    noise = rng.noise() if use_noise else None
+    offset = 0
+    checks = [batch_loss]
+    for name, size in zip(names, sizes):
+        cand = new[name]
+        if use_noise:
+            xi = noise[:, offset:offset + size].view(cand.shape)  # in the working layout
+            cand.addcmul_(_member_view(noise_t, cand), xi)
+        offset += size
+        m = masks.get(name)
+        if m is not None:
+            cand.mul_(m)  # masks the whole update and keeps pruned weights exactly zero
+        checks.append(cand.reshape(K, -1).sum(1))
+    # one reduction per tensor: a sum is finite iff every term is, unless the terms are finite
+    # but their sum overflows (~1e38 in float32): counted as diverged too
+    ok = torch.isfinite(torch.stack(checks)).all(0)
+    alive = state.alive
+    newly = alive & ~ok
+    if bool(newly.any()):
+        state.diverged_step.masked_fill_(newly, step)
+        alive &= ok
+        state.any_dead = True
+    if state.any_dead:
+        for name in names:
+            torch.where(_member_view(alive, new[name]), new[name], work[name], out=new[name])
+    for name in names:
+        work[name], spare[name] = new[name], work[name]
 
 
-def _sam_gradient(ens, work, Xb, yb, loss, names, ps, grads, masks, rho_t):
-    """Gradient at w + rho g/|g| (per-member norm over the trainable, unmasked params)."""
-    with torch.no_grad():
-        gm = [g * masks[n] if n in masks else g for n, g in zip(names, grads)]
-        sq = sum(g.reshape(g.shape[0], -1).pow(2).sum(1) for g in gm)
-        norm = sq.sqrt()
-        coef = torch.where(norm > 0, rho_t / torch.where(norm > 0, norm, 1.0), 0.0)
-        shifted = dict(work)
-        for n, p, g in zip(names, ps, gm):
-            shifted[n] = (p.detach() + _member_view(coef, p) * g).requires_grad_(True)
-    sam_loss = member_loss(ens, shifted, Xb, yb, loss, transposed=True)
-    return torch.autograd.grad(sam_loss.sum(), [shifted[n] for n in names])
+def _sam_point(work, names, grads, masks, rho_t):
+    """w + rho g/|g| (per-member norm over the trainable, unmasked params): a new dict."""
+    gm = [grads[n] * masks[n] if n in masks else grads[n] for n in names]
+    sq = sum(g.reshape(g.shape[0], -1).pow(2).sum(1) for g in gm)
+    norm = sq.sqrt()
+    coef = torch.where(norm > 0, rho_t / torch.where(norm > 0, norm, 1.0), 0.0)
+    shifted = dict(work)
+    for n, g in zip(names, gm):
+        shifted[n] = work[n] + _member_view(coef, g) * g
+    return shifted
 
 
 # ---------------------------------------------------------------------- evaluation
