@@ -52,7 +52,7 @@ def _act_forward(ens, z: torch.Tensor) -> torch.Tensor:
     if act == "relu":
         return torch.relu_(z)  # z is not needed again: relu'(z) is read off the output
     if act == "tanh":
-        return torch.tanh(z)
+        return torch.tanh_(z)  # likewise: tanh' = 1 - tanh^2
     return torch.erf(z * _SQRT1_2)
 
 
@@ -61,14 +61,25 @@ def _act_backward(ens, g_a: torch.Tensor, z: torch.Tensor, a: torch.Tensor) -> t
     fused kernels of their autograd formulas, g_a * (a > 0) and g_a * (1 - a^2)."""
     act = ens.activation
     if act == "relu":
-        return torch.ops.aten.threshold_backward(g_a, a, 0)
+        return torch.ops.aten.threshold_backward.grad_input(g_a, a, 0, grad_input=g_a)
     if act == "tanh":
-        return torch.ops.aten.tanh_backward(g_a, a)
+        return torch.ops.aten.tanh_backward.grad_input(g_a, a, grad_input=g_a)
     return g_a.mul_(torch.exp(z * z * -0.5).mul_(_SQRT_2_OVER_PI))
 
 
+def _buffer(ws: dict | None, key, shape, like: torch.Tensor) -> torch.Tensor | None:
+    """A reusable buffer from the workspace ``ws`` (None: no workspace, let torch allocate)."""
+    if ws is None:
+        return None
+    key = (key, tuple(shape))  # a short last batch gets buffers of its own
+    t = ws.get(key)
+    if t is None:
+        t = ws[key] = torch.empty(shape, dtype=like.dtype, device=like.device)
+    return t
+
+
 def descend(ens, work: dict, X: torch.Tensor, y: torch.Tensor, loss: str, names,
-            coef: torch.Tensor | None = None, base: dict | None = None):
+            coef: torch.Tensor | None = None, base: dict | None = None, ws: dict | None = None):
     """Mean batch loss of every member, (K,), and per trainable name in ``names``:
 
     - ``base`` None: the gradient of sum_k coef_k L_k (coef None: 1) w.r.t. that param;
@@ -76,7 +87,9 @@ def descend(ens, work: dict, X: torch.Tensor, y: torch.Tensor, loss: str, names,
       by the forward pass, dest may be start): ``start - gradient`` written into ``dest`` (one
       fused product per weight matrix: the SGD step).
 
-    X: (B, D) shared or (K, B, D); y: (B,) or (K, B). Params are read from ``work``."""
+    X: (B, D) shared or (K, B, D); y: (B,) or (K, B). Params are read from ``work``. ``ws``: an
+    optional dict the caller keeps between calls, holding the (K, B, h) intermediates (reused
+    buffers instead of fresh allocations, which on a CPU cost page faults of their own)."""
     want = set(names)
     B = X.shape[-2]
     # ---- forward, keeping what the backward pass needs
@@ -94,7 +107,15 @@ def descend(ens, work: dict, X: torch.Tensor, y: torch.Tensor, loss: str, names,
         a = X
         for i in range(len(ens.hidden)):
             Wt, b = work[f"w{i}"], work.get(f"b{i}")
-            z = _affine(a, Wt, b, 1.0 / math.sqrt(Wt.shape[1]))
+            s = 1.0 / math.sqrt(Wt.shape[1])
+            if a.dim() == 3 and ws is not None:
+                zb = _buffer(ws, ("z", i), (a.shape[0], a.shape[1], Wt.shape[2]), a)
+                if b is None:
+                    z = torch.bmm(a, Wt, out=zb).mul_(s)
+                else:
+                    z = torch.baddbmm(b.unsqueeze(1), a, Wt, alpha=s, out=zb)
+            else:
+                z = _affine(a, Wt, b, s)
             pres.append(z if ens.activation == "erf" else None)
             a = _act_forward(ens, z)
             acts.append(a)
@@ -141,14 +162,16 @@ def descend(ens, work: dict, X: torch.Tensor, y: torch.Tensor, loss: str, names,
         put(out_names[1], lambda: g_f.sum(-1))
     if n_hidden == 0:
         return batch_loss, out
-    g_a = (g_f * s_out).unsqueeze(-1) * w_out.unsqueeze(1)        # (K, B, h)
+    g_a = torch.mul((g_f * s_out).unsqueeze(-1), w_out.unsqueeze(1),  # (K, B, h)
+                    out=_buffer(ws, ("ga", n_hidden), a_last.shape, a_last))
     for i in reversed(range(n_hidden)):
         Wt = work[f"w{i}"]
         s = 1.0 / math.sqrt(Wt.shape[1])
         g_z = _act_backward(ens, g_a, pres[i], acts[i + 1])
         a_in = acts[i]
         if i > 0:  # before the weights are updated (the update below may be in place)
-            g_a = torch.bmm(g_z, Wt.transpose(1, 2)).mul_(s)
+            g_a = torch.bmm(g_z, Wt.transpose(1, 2),
+                            out=_buffer(ws, ("ga", i), acts[i].shape, g_z)).mul_(s)
         name = f"w{i}"
         if name in want:
             if a_in.dim() == 2:  # shared inputs (full batch): one (D, B) @ (B, K h) product

@@ -46,6 +46,8 @@ ARCHS = ("linear", "committee", "mlp")
 ACTIVATIONS = ("relu", "tanh", "erf")
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
+_ACT_INPLACE = {"relu": torch.relu_, "tanh": torch.tanh_,
+                "erf": lambda z: torch.erf_(z.mul_(_SQRT1_2))}
 
 
 def _activation(name: str):
@@ -189,7 +191,10 @@ class Ensemble:
         W = params[f"w{i}"]
         b = params.get(f"b{i}")
         Wt = W if transposed else W.transpose(1, 2)
-        return self._act(_affine(a, Wt, b, 1.0 / math.sqrt(Wt.shape[1])))
+        z = _affine(a, Wt, b, 1.0 / math.sqrt(Wt.shape[1]))
+        if torch.is_grad_enabled() and z.requires_grad:
+            return self._act(z)
+        return _ACT_INPLACE[self.activation](z)  # z is fresh: no second (K, n, h) allocation
 
     def _forward(self, X: torch.Tensor, params, transposed: bool = False) -> torch.Tensor:
         """Outputs (K, n). ``transposed``: the hidden weight matrices in ``params`` are stored as
@@ -208,6 +213,13 @@ class Ensemble:
         w_out = params["w_out"]
         scale = 1.0 if self.arch == "committee" else 1.0 / math.sqrt(w_out.shape[-1])
         b_out = params.get("b_out")
+        if a.transpose(0, 1).is_contiguous() and not (torch.is_grad_enabled() and
+                                                       a.requires_grad):
+            # shared inputs: a is a (K, n, h) view of a fresh (n, K, h) tensor that bmm would
+            # first copy; reduce it in place in its own layout instead
+            f = a.transpose(0, 1).mul_(w_out).sum(-1).T
+            return f.mul_(scale) if b_out is None else torch.add(b_out.unsqueeze(-1), f,
+                                                                 alpha=scale)
         if b_out is None:
             return torch.bmm(a, w_out.unsqueeze(-1)).squeeze(-1) * scale
         return torch.baddbmm(b_out[:, None, None], a, w_out.unsqueeze(-1), alpha=scale).squeeze(-1)

@@ -237,6 +237,7 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None) -> Trai
         spare = {n: torch.empty_like(work[n]) for n in names}
         masks_w = {n: to_work(n, m) for n, m in masks.items()}
         batches = _Batches(X, y, K, B) if minibatch else None
+        state.ws = {}  # reused intermediates of the backward pass
         for epoch in range(1, epochs + 1):
             if minibatch:
                 batches.new_epoch(rng.permutations(P))
@@ -317,11 +318,12 @@ def _step(ens, work, spare, Xb, yb, loss, names, masks, lr_t, lrwd_t, rho_t, noi
         else:
             base[n] = (p, d)
     if use_sam:
-        batch_loss, grads = descend(ens, work, Xb, yb, loss, names)
+        batch_loss, grads = descend(ens, work, Xb, yb, loss, names, ws=state.ws)
         shifted = _sam_point(work, names, grads, masks, rho_t)
-        _, new = descend(ens, shifted, Xb, yb, loss, names, coef=lr_t, base=base)
+        _, new = descend(ens, shifted, Xb, yb, loss, names, coef=lr_t, base=base, ws=state.ws)
     else:
-        batch_loss, new = descend(ens, work, Xb, yb, loss, names, coef=lr_t, base=base)
+        batch_loss, new = descend(ens, work, Xb, yb, loss, names, coef=lr_t, base=base,
+                                  ws=state.ws)
     noise = rng.noise() if use_noise else None
     offset = 0
     checks = [batch_loss]
