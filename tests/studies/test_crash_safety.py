@@ -1,5 +1,6 @@
 """A sweep killed with SIGKILL at random moments and resumed ends with exactly the table of an
-uninterrupted run: one row per trial and sparsity level, nothing lost, nothing twice."""
+uninterrupted run: one row per trial and sparsity level, nothing lost, nothing twice. While the
+first attempt runs, `prunelab status` reads it from this process without blocking it."""
 import json
 import random
 import signal
@@ -12,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from studies.runner import plan, run_spec
-from studies.store import DB_NAME
+from studies.status import directory_status, status_lines
+from studies.store import DB_NAME, WriterLock
 from studies.table import export
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,12 +22,12 @@ KILLS = 3
 
 
 def sweep_spec():
-    """Eight groups of four small trials (groups are fixed by n_train), so kills land mid-sweep."""
+    """Ten groups of four small trials (groups are fixed by n_train), so kills land mid-sweep."""
     return {
         "study": "intrinsic_dimension", "seeds": [0, 1],
         "base": {"ambient_dim": 16, "n_test": 200, "epochs": 10, "retrain_epochs": 5, "loss": "mse", "lr": 4.0,
                  "sparsities": [0.5, 0.9]},
-        "grid": {"intrinsic_dim": [2, 4], "n_train": [200, 210, 220, 230, 240, 250, 260, 270]},
+        "grid": {"intrinsic_dim": [2, 4], "n_train": [200, 210, 220, 230, 240, 250, 260, 270, 280, 290]},
         "analysis": {"n_bootstrap": 50},
     }
 
@@ -53,6 +55,29 @@ def stored_trials(out) -> int:
         con.close()
 
 
+def status_during_the_run(out, total):
+    """From this process, while the sweep writes: `prunelab status` sees it half done, and a reader
+    holding a snapshot open does not stop the writer from committing more trials (WAL)."""
+    s = directory_status(out)
+    assert 0 < s["done"] < total and s["pending"] == total - s["done"] - s["failed"]
+    assert s["state"].startswith("last run running") and WriterLock.writer_active(out) is True
+    uri = f"{(out / DB_NAME).resolve().as_uri()}?mode=ro"
+    held = sqlite3.connect(uri, uri=True, isolation_level=None)
+    fresh = sqlite3.connect(uri, uri=True)
+    try:
+        held.execute("BEGIN")
+        at_snapshot = held.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and fresh.execute("SELECT COUNT(*) FROM trials").fetchone()[0] <= at_snapshot:
+            time.sleep(0.02)
+        assert fresh.execute("SELECT COUNT(*) FROM trials").fetchone()[0] > at_snapshot  # the writer went on
+        assert held.execute("SELECT COUNT(*) FROM trials").fetchone()[0] == at_snapshot  # the snapshot stayed put
+        held.execute("COMMIT")
+    finally:
+        held.close()
+        fresh.close()
+
+
 def cli(*args):
     return [sys.executable, "-m", "studies.cli", "run", *map(str, args), "--quiet", "--no-report"]
 
@@ -60,7 +85,7 @@ def cli(*args):
 def test_a_sweep_killed_at_random_moments_and_resumed_equals_an_uninterrupted_run(tmp_path):
     spec = sweep_spec()
     total = len(plan(spec).trials)
-    assert len(plan(spec).groups) == 8
+    assert len(plan(spec).groups) == 10
     path = write_toml(spec, tmp_path / "sweep.toml")
     out = tmp_path / "killed"
     rng = random.Random(1234)
@@ -73,6 +98,8 @@ def test_a_sweep_killed_at_random_moments_and_resumed_equals_an_uninterrupted_ru
         deadline = time.monotonic() + 120
         while stored_trials(out) == before and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
+        if before == 0:
+            status_during_the_run(out, total)
         time.sleep(rng.uniform(0.0, 0.3))
         proc.send_signal(signal.SIGKILL)
         _, err = proc.communicate()
@@ -91,6 +118,8 @@ def test_a_sweep_killed_at_random_moments_and_resumed_equals_an_uninterrupted_ru
     assert statuses == [("done", total)]
     assert n_rows == n_keys == total * 3  # the dense control and two ladder points per trial
     assert runs == ["killed"] * KILLS + ["finished"]
+    (line,) = status_lines(out)
+    assert f"{total} done, 0 failed, 0 pending; last run finished" in line
 
     reference = tmp_path / "uninterrupted"
     run_spec(spec, reference, progress=False)
