@@ -20,7 +20,7 @@ truncated Gaussians over the P + 1 segments with log-weights
 
     -E_seg / T + log(Phi(hi - m) - Phi(lo - m)),
 
-computed in log space; at T = 0 only the segments of minimal energy on the line keep their weight
+computed stably (tail masses, energies relative to the minimum); at T = 0 only the segments of minimal energy on the line keep their weight
 (the T -> 0 limit of the conditional: inside the version space the single zero-error segment, i.e.
 hit-and-run on the version space; from a start with errors, a descent that never increases E).
 A segment is drawn by inverting the cumulative weights and t inside it by inverting the truncated
@@ -51,7 +51,7 @@ from .validation import check_choice, check_int, check_seeds, per_member
 
 DIRECTIONS = ("coordinate", "random")
 
-__all__ = ["DIRECTIONS", "GibbsChains", "gibbs_sample", "training_errors", "log_normal_mass",
+__all__ = ["DIRECTIONS", "GibbsChains", "gibbs_sample", "perceptron_algorithm", "training_errors",
            "truncated_normal"]
 
 
@@ -92,18 +92,6 @@ def training_errors(signed_patterns: torch.Tensor, w: torch.Tensor) -> torch.Ten
     return (a < 0).sum(-1)
 
 
-def log_normal_mass(lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
-    """log(Phi(hi) - Phi(lo)) elementwise for lo <= hi, stable in both tails (-inf for an empty interval)."""
-    flip = lo > 0  # both in the right tail: use the mirror image, whose masses are not near 1
-    l = torch.where(flip, -hi, lo)
-    h = torch.where(flip, -lo, hi)
-    log_h = torch.special.log_ndtr(h)
-    log_l = torch.special.log_ndtr(l)
-    diff = (log_l - log_h).clamp(max=0.0)
-    out = log_h + torch.log(-torch.expm1(diff))
-    return torch.where(hi > lo, out, torch.full_like(out, -torch.inf))
-
-
 def truncated_normal(lo: torch.Tensor, hi: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     """The u-quantile of N(0, 1) truncated to [lo, hi] (inverse distribution function).
 
@@ -116,7 +104,10 @@ def truncated_normal(lo: torch.Tensor, hi: torch.Tensor, u: torch.Tensor) -> tor
     ph = torch.special.ndtr(h)
     x = torch.special.ndtri(pl + u * (ph - pl))
     x = torch.where(torch.isfinite(x), x, h)  # underflow: the end nearer the mean
-    x = torch.minimum(torch.maximum(x, l), h)
+    # strictly inside a finite segment, so rounding never puts the point on a breakpoint's wrong side
+    width = h - l
+    inner = l + width * ((x - l) / width).clamp(1e-9, 1 - 1e-9)
+    x = torch.where(torch.isfinite(width) & (width > 0), inner, torch.minimum(torch.maximum(x, l), h))
     return torch.where(flip, -x, x)
 
 
@@ -124,8 +115,11 @@ def _segments(a, b, m, beta, zero_T):
     """The exact conditional along the line for every chain (the general case).
 
     a, b: (K, P) stabilities of the current point and their rates along the direction; m: (K,) the
-    prior mean of t; beta: (K,) 1/T (ignored where zero_T). Returns (lo, hi, logits) of the P + 1
-    segments, standardised (t - m), shape (K, P + 1)."""
+    prior mean of t; beta: (K,) 1/T (ignored where zero_T). Returns the bounds (lo, hi) of the P + 1
+    segments, standardised (t - m), and their weights, shape (K, P + 1). Masses are computed in linear
+    space: a segment beyond about 37 standard deviations (prior mass < 1e-300) gets weight 0, which
+    is exact unless it would lower the energy by more than about 690 T relative to the segments
+    near the mean (never in equilibrium; the segment holding the current point always has weight)."""
     K, P = a.shape
     nonzero = b != 0
     bp = torch.where(nonzero, -a / torch.where(nonzero, b, torch.ones_like(b)), torch.full_like(a, -torch.inf))
@@ -137,29 +131,22 @@ def _segments(a, b, m, beta, zero_T):
     inf = torch.full((K, 1), torch.inf, dtype=a.dtype)
     lo = torch.cat([-inf, bp], dim=-1)
     hi = torch.cat([bp, inf], dim=-1)
-    # log tail masses log Phi(-|x|) of the breakpoints, one special function per breakpoint
-    g = torch.special.log_ndtr(-bp.abs())
-    g_lo = torch.cat([-inf, g], dim=-1)
-    g_hi = torch.cat([g, -inf], dim=-1)
-    g_max = torch.maximum(g_lo, g_hi)
-    g_min = torch.minimum(g_lo, g_hi)
-    straddle = (lo < 0) & (hi > 0)
-    # one side of the mean: Phi-mass between the tails = e^g_max - e^g_min; straddling: 1 - e^g_lo - e^g_hi
-    side = g_max + torch.log(-torch.expm1((g_min - g_max).nan_to_num(nan=-torch.inf).clamp(max=0.0)))
-    across = torch.log(-torch.expm1(torch.logaddexp(g_lo, g_hi)))
-    logmass = torch.where(straddle, across, side)
-    logmass = torch.where(hi > lo, logmass, torch.full_like(logmass, -torch.inf))
-    finite = torch.isfinite(logmass)
-    Emin = torch.where(finite, E, torch.full_like(E, torch.inf)).amin(-1, keepdim=True)
-    hot = logmass - (E - Emin) * beta[:, None]
-    cold = torch.where(E <= Emin, logmass, torch.full_like(logmass, -torch.inf))
-    logits = torch.where(zero_T[:, None], cold, hot)
-    return lo, hi, logits
+    # tail masses Phi(-|x|) of the breakpoints, one special function per breakpoint; a segment on one
+    # side of the mean has mass |F_hi - F_lo|, the segment across it 1 - F_lo - F_hi
+    F = torch.special.ndtr(-bp.abs())
+    zero = torch.zeros((K, 1), dtype=a.dtype)
+    F_lo = torch.cat([zero, F], dim=-1)
+    F_hi = torch.cat([F, zero], dim=-1)
+    mass = torch.where((lo < 0) & (hi > 0), 1.0 - F_lo - F_hi, (F_hi - F_lo).abs())
+    Emin = torch.where(mass > 0, E, torch.full_like(E, torch.inf)).amin(-1, keepdim=True)
+    hot = mass * torch.exp(-(E - Emin) * beta[:, None])
+    cold = torch.where(E <= Emin, mass, torch.zeros_like(mass))
+    weights = torch.where(zero_T[:, None], cold, hot)
+    return lo, hi, weights
 
 
-def _draw(lo, hi, logits, u_seg, u_pos):
+def _draw(lo, hi, wts, u_seg, u_pos):
     """Draw a segment by inverting the cumulative weights, then t inside it (standardised)."""
-    wts = torch.exp(logits - logits.amax(-1, keepdim=True))
     cum = torch.cumsum(wts, -1)
     target = (u_seg * cum[:, -1]).unsqueeze(-1)
     k = torch.searchsorted(cum, target).clamp(max=cum.shape[1] - 1)
@@ -278,3 +265,29 @@ def gibbs_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, bu
     samples = torch.stack(saved) if saved else torch.empty((0, K, N), dtype=torch.float64)
     energy = torch.stack(saved_E) if saved_E else torch.empty((0, K), dtype=torch.int64)
     return GibbsChains(samples=samples, energy=energy, energy_trace=trace, weights=w, saved_sweeps=saved_at)
+
+
+def perceptron_algorithm(patterns, labels, start, *, max_iter: int = 10_000, n_patterns=None) -> torch.Tensor:
+    """Batch perceptron algorithm (Rosenblatt; EvdB sec. 3.3) from ``start``, one chain per row:
+    w += sum of the misclassified y_mu x_mu (stability <= 0) until no pattern is misclassified or
+    ``max_iter`` updates. For separable data it ends inside the version space: a start of the
+    zero-temperature sampler other than the teacher. Returns (K, N); rows that did not finish
+    still have errors (check with :func:`training_errors`)."""
+    X = _as_tensor("patterns", patterns, 3)
+    y = _as_tensor("labels", labels, 2)
+    w = _as_tensor("start", start, 2).clone()
+    K, P, N = X.shape
+    if tuple(y.shape) != (K, P) or tuple(w.shape) != (K, N):
+        raise ValueError(f"labels must have shape {(K, P)} and start {(K, N)}, got {tuple(y.shape)}, {tuple(w.shape)}")
+    max_iter = check_int("max_iter", max_iter, 0)
+    valid = torch.ones((K, P), dtype=torch.bool)
+    if n_patterns is not None:
+        valid = torch.arange(P)[None, :] < torch.as_tensor(np.asarray(n_patterns))[:, None]
+    Z = torch.where(valid[..., None], y[..., None] * X, torch.zeros_like(X))
+    for _ in range(max_iter):
+        a = torch.bmm(Z, w.unsqueeze(-1)).squeeze(-1)
+        wrong = (a <= 0) & valid
+        if not bool(wrong.any()):
+            break
+        w += torch.bmm(wrong.to(Z.dtype).unsqueeze(1), Z).squeeze(1)
+    return w
