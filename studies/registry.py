@@ -8,6 +8,7 @@ from .spec import SpecError, load_toml
 from .study import Study
 
 STUDY_MODULES = {
+    "gibbs_learning": "studies.gibbs_learning",
     "intrinsic_dimension": "studies.intrinsic_dimension",
     "three_regime": "studies.three_regime",
     "case_studies": "studies.case_studies",
