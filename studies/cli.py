@@ -80,7 +80,6 @@ def _print_results(made: list[dict]) -> None:
 
 
 def cmd_run(args) -> int:
-    from .report import report
     from .runner import run_spec
 
     target = args.study
@@ -96,11 +95,13 @@ def cmd_run(args) -> int:
     engine = make_engine(args.engine, workers=args.workers, address=args.address)
     run_spec(spec, out, resume=args.resume, progress=not args.quiet, engine=engine)
     if not args.no_report:
+        from .report import report
+
         _print_results(report(out))
     return 0
 
 
-DEMO_STUDIES = ("intrinsic_dimension", "three_regime")
+DEMO_STUDIES = ("intrinsic_dimension", "three_regime", "gibbs_learning")
 
 
 def cmd_demo(args) -> int:

@@ -5,12 +5,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
 STYLE = Path(__file__).with_name("prunelab.mplstyle")
+
+
+def _pyplot():
+    """pyplot on the headless Agg backend, imported on first use (it is slow to import)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 SIZES = {"single": (3.4, 2.5), "double": (7.0, 2.7), "double_tall": (7.0, 4.6)}
 
 
@@ -21,6 +28,7 @@ def new_figure(size: str = "single", ncols: int = 1, nrows: int = 1, **kwargs):
     colorbars and labels are drawn, not only when the figure is made)."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
+    plt = _pyplot()
     plt.style.use(str(STYLE))
     return plt.subplots(nrows, ncols, figsize=SIZES[size], **kwargs)
 
@@ -36,5 +44,5 @@ def save(fig, stem) -> list[Path]:
         fig.savefig(tmp, format=ext)
         os.replace(tmp, path)
         paths.append(path)
-    plt.close(fig)
+    _pyplot().close(fig)
     return paths
