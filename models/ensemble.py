@@ -46,6 +46,7 @@ ARCHS = ("linear", "committee", "mlp")
 ACTIVATIONS = ("relu", "tanh", "erf")
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
+_EVAL_CHUNK = 128  # examples per chunk of a gradient-free forward pass on shared inputs
 _ACT_INPLACE = {"relu": torch.relu_, "tanh": torch.tanh_,
                 "erf": lambda z: torch.erf_(z.mul_(_SQRT1_2))}
 
@@ -208,21 +209,27 @@ class Ensemble:
                 f = torch.bmm(X, w.unsqueeze(-1)).squeeze(-1) * scale
             return f if b is None else f + b.unsqueeze(-1)
         a = X
+        if X.dim() == 2 and not _needs_grad(X, params):
+            # shared inputs, no gradient: chunks of examples, each broadcast over the members
+            # (a stride-0 batch for bmm, no copy), so the (K, chunk, h) activations stay in cache
+            n, K = X.shape[0], next(iter(params.values())).shape[0]
+            if n > _EVAL_CHUNK:
+                return torch.cat([self._forward(X[i:i + _EVAL_CHUNK], params, transposed)
+                                  for i in range(0, n, _EVAL_CHUNK)], dim=1)
+            a = X.expand(K, n, X.shape[1])
         for i in range(len(self.hidden)):
             a = self._hidden_layer(a, params, i, transposed)
         w_out = params["w_out"]
         scale = 1.0 if self.arch == "committee" else 1.0 / math.sqrt(w_out.shape[-1])
         b_out = params.get("b_out")
-        if a.transpose(0, 1).is_contiguous() and not (torch.is_grad_enabled() and
-                                                       a.requires_grad):
-            # shared inputs: a is a (K, n, h) view of a fresh (n, K, h) tensor that bmm would
-            # first copy; reduce it in place in its own layout instead
-            f = a.transpose(0, 1).mul_(w_out).sum(-1).T
-            return f.mul_(scale) if b_out is None else torch.add(b_out.unsqueeze(-1), f,
-                                                                 alpha=scale)
         if b_out is None:
             return torch.bmm(a, w_out.unsqueeze(-1)).squeeze(-1) * scale
         return torch.baddbmm(b_out[:, None, None], a, w_out.unsqueeze(-1), alpha=scale).squeeze(-1)
+
+
+def _needs_grad(X: torch.Tensor, params) -> bool:
+    return torch.is_grad_enabled() and (X.requires_grad or
+                                        any(p.requires_grad for p in params.values()))
 
 
 def _affine(a: torch.Tensor, Wt: torch.Tensor, b: torch.Tensor | None, scale: float

@@ -24,11 +24,16 @@ Masks (dict name -> bool tensor of the param's shape, True = kept): masked weigh
 before training and stay exactly zero: the update (gradient, weight decay, noise) is multiplied by
 the mask, as is the SAM perturbation, and the weights are re-multiplied by the mask after each step.
 
-Divergence: when a member's batch loss or any of its updated parameters is not finite (checked through
-the per-member sum of each parameter tensor, so finite values whose sum overflows count too), the member is
-marked diverged at that step, its parameters stay at the last finite values (the update that would
+Divergence: when a member's batch loss or any of its updated parameters is not finite (checked at every
+step through one per-member sum of the batch loss and all updated parameters, so finite values whose sum
+overflows, ~1e38 in float32, count too), the member is marked diverged at that step (the reported step is
+exact), its parameters stay at the last finite values (the update that would
 have made them non-finite is dropped) and it is never updated again; the others go on unaffected.
 Its ``train_loss`` in the report is NaN.
+
+Gradients: written out by hand for the three architectures and losses (``models._backward``, checked
+against autograd in the tests); the step w - lr g is fused into the weight-gradient product, with the
+per-member learning rate folded into the loss slope.
 
 Randomness: member k owns one ``torch.Generator`` seeded with ``seeds[k]`` (on the CPU), used for its
 data order (one ``randperm`` per epoch) and its Langevin noise, which is drawn in chunks of
@@ -326,7 +331,7 @@ def _step(ens, work, spare, Xb, yb, loss, names, masks, lr_t, lrwd_t, rho_t, noi
                                   ws=state.ws)
     noise = rng.noise() if use_noise else None
     offset = 0
-    checks = [batch_loss]
+    total = batch_loss.clone()  # per member: batch loss + the sum of every updated param
     for name, size in zip(names, sizes):
         cand = new[name]
         if use_noise:
@@ -336,10 +341,10 @@ def _step(ens, work, spare, Xb, yb, loss, names, masks, lr_t, lrwd_t, rho_t, noi
         m = masks.get(name)
         if m is not None:
             cand.mul_(m)  # masks the whole update and keeps pruned weights exactly zero
-        checks.append(cand.reshape(K, -1).sum(1))
-    # one reduction per tensor: a sum is finite iff every term is, unless the terms are finite
-    # but their sum overflows (~1e38 in float32): counted as diverged too
-    ok = torch.isfinite(torch.stack(checks)).all(0)
+        total.add_(cand.reshape(K, -1).sum(1))
+    # a sum is finite iff every term is, unless the terms are finite but their sum overflows
+    # (~1e38 in float32): counted as diverged too
+    ok = torch.isfinite(total)
     alive = state.alive
     newly = alive & ~ok
     if bool(newly.any()):
