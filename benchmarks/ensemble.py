@@ -18,7 +18,8 @@ final training loss and error on the whole training set (what ``models.train`` r
 It also measures, in the same run, the machine's sgemm rate (float32 ``torch.mm`` of two 1024 x
 1024 matrices) and the rate of the step's own batched products alone (``torch.bmm`` of (K, batch,
 D) by (K, D, hidden), forward and weight-gradient shapes), and reports the fraction of each that
-the engine achieves (matmul FLOPs of forward + backward / time). Times are best-of-N wall-clock
+the engine achieves (matmul FLOPs of the steps' forward + backward and of the final evaluation,
+over time). Times are best-of-N wall-clock
 seconds and best-of-N process CPU seconds (with one torch thread the CPU time is the work done,
 less sensitive to other processes on a shared machine). Ratios are the point: absolute times
 move with the machine's load.
@@ -161,7 +162,9 @@ def bench_k(K: int, D: int, hidden: int, batch: int, steps: int, lr: float, engi
                         (torch.sign(f) != y).float().mean(-1).numpy())
         out["vmap_s"], out["vmap_cpu_s"] = _timed2(run_vmap, repeats)
 
-    flops = K * steps * (4 * batch * D * hidden + 6 * batch * hidden)
+    # forward + weight-gradient products of the steps, and the final forward pass on P examples
+    flops = K * (steps * (4 * batch * D * hidden + 6 * batch * hidden) + P * (2 * D * hidden +
+                                                                              2 * hidden))
     out["engine_gflops"] = flops / out["engine_s"] / 1e9 if "engine_s" in out else None
     return out
 
