@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 TORCH_VERSION := 2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench figures clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,14 @@ test: setup
 
 bench: setup
 	$(BIN)/python benchmarks/ensemble.py
+
+figures: setup
+	rm -rf runs/figures
+	$(BIN)/prunelab demo --out runs/figures
+	mkdir -p docs/figures
+	cp runs/figures/intrinsic_dimension/figures/prunability_vs_dimension.png \
+	   runs/figures/three_regime/figures/phase_diagram.png docs/figures/
+	cp runs/figures/gibbs_learning/figures/$$(ls runs/figures/gibbs_learning/figures | grep png | head -1) docs/figures/gibbs_learning.png
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

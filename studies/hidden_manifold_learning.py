@@ -13,7 +13,7 @@ Teacher on the latent coordinates: theta.z with theta a uniformly random unit ve
 - ``loss = "ridge"``: regression labels y = theta.z (teacher "linear") or sign(theta.z) (teacher
   "sign"), plus Gaussian noise of variance ``noise_var``; beta = argmin 1/2 sum_mu (y_mu - beta.x_mu)^2
   + reg/2 |beta|^2 (the sum, not the mean, over the P = n_train examples), solved in closed form
-  (batched ``torch.linalg.solve`` in float64; the minimum-norm interpolator, pinv, at reg = 0).
+  (batched ``numpy.linalg.solve`` in float64; the minimum-norm interpolator, pinv, at reg = 0).
   test_error is the test MSE E (y - beta.x_c)^2 without a 1/2, against *noisy* test labels: the
   clean part is averaged over n_test fresh points and the label-noise part, noise_var, is added
   exactly (E over the test noise). This is the quantity the theory predicts.
@@ -206,10 +206,12 @@ def ridge_fit(X: torch.Tensor, y: torch.Tensor, reg: torch.Tensor, mask: torch.T
             b = (Xp.transpose(1, 2) @ y[pos].unsqueeze(-1)).squeeze(-1)
         mp = m[pos]
         A = G * mp.unsqueeze(1) * mp.unsqueeze(2) + reg[pos, None, None] * torch.eye(D, dtype=X.dtype)
-        beta[pos] = torch.linalg.solve(A, (b * mp).unsqueeze(-1)).squeeze(-1)
+        # numpy's batched solve: torch's runs LAPACK inside its own parallel loop, and the nested
+        # thread teams can spin for minutes on a small machine
+        beta[pos] = torch.from_numpy(np.linalg.solve(A.numpy(), (b * mp).unsqueeze(-1).numpy())[..., 0])
     if (~pos).any():
         Xm = X[~pos] * m[~pos].unsqueeze(1)
-        beta[~pos] = (torch.linalg.pinv(Xm) @ y[~pos].unsqueeze(-1)).squeeze(-1) * m[~pos]
+        beta[~pos] = torch.from_numpy(np.linalg.pinv(Xm.numpy()) @ y[~pos].unsqueeze(-1).numpy())[..., 0] * m[~pos]
     return beta
 
 
