@@ -39,6 +39,7 @@ from theory._checks import SaddlePointError
 
 from .spec import SpecError, field
 from .study import Study, TrialOutcome, derive_seeds
+from . import gibbs_learning_report as report
 
 N_BATCHES = 10  # batch means for a trial's standard errors
 TRIAL_Z = 3.0  # a trial is non_equilibrium when a diagnostic pair differs by more than this many SE
@@ -234,7 +235,7 @@ def _empirical(w: np.ndarray, Xte: np.ndarray, yte: np.ndarray) -> float:
     return float(np.mean(np.where(w @ Xte.T >= 0, 1.0, -1.0) != yte[None]))
 
 
-STUDY_KWARGS = dict(
+STUDY = Study(
     name="gibbs_learning",
     description="Gibbs learning of the teacher-student perceptron by exact Monte Carlo vs replica-symmetric theory",
     trial_fields=GibbsLearningTrial,
@@ -242,13 +243,6 @@ STUDY_KWARGS = dict(
     check_trial=check_trial,
     group_key=group_key,
     run_group=run_group,
+    summarize=report.summarize,
+    figures=report.figures,
 )
-
-
-def _build() -> Study:
-    from . import gibbs_learning_report as report
-
-    return Study(**STUDY_KWARGS, summarize=report.summarize, figures=report.figures)
-
-
-STUDY = _build()

@@ -56,6 +56,7 @@ from theory import hidden_manifold as hm_theory
 
 from .spec import SpecError, field
 from .study import Study, TrialOutcome, derive_seeds
+from . import hidden_manifold_learning_report as report
 
 ACTIVATIONS = ("tanh", "erf", "relu", "sign", "linear")
 DEFAULT_LADDER = [0.2, 0.4, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97]
@@ -322,7 +323,7 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
     return outcomes
 
 
-STUDY_KWARGS = dict(
+STUDY = Study(
     name="hidden_manifold_learning",
     description="ridge and logistic learning curves on hidden-manifold data against the Gaussian covariate "
                 "model, and prunability of the learned students",
@@ -332,13 +333,6 @@ STUDY_KWARGS = dict(
     group_key=group_key,
     run_group=run_group,
     max_group_size=16,
+    summarize=report.summarize,
+    figures=report.figures,
 )
-
-
-def _build() -> Study:
-    from . import hidden_manifold_learning_report as report
-
-    return Study(**STUDY_KWARGS, summarize=report.summarize, figures=report.figures)
-
-
-STUDY = _build()

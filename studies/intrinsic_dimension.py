@@ -24,6 +24,7 @@ from theory import retraining as retraining_theory
 from .data import metrics, stack, trial_data
 from .spec import SpecError, field
 from .study import Study, TrialOutcome
+from . import intrinsic_dimension_report as report
 
 DEFAULT_DENSITIES = [0.8, 0.6, 0.4, 0.3, 0.2, 0.15, 0.1, 0.07, 0.05, 0.035, 0.025, 0.018, 0.013, 0.009, 0.006, 0.004, 0.003]
 DEFAULT_LADDER = [round(1 - d, 6) for d in DEFAULT_DENSITIES]
@@ -208,7 +209,7 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
     return outcomes
 
 
-STUDY_KWARGS = dict(
+STUDY = Study(
     name="intrinsic_dimension",
     description="prunability of students trained on data of intrinsic dimension d embedded in R^D",
     trial_fields=IntrinsicDimensionTrial,
@@ -216,13 +217,6 @@ STUDY_KWARGS = dict(
     check_trial=check_trial,
     group_key=group_key,
     run_group=run_group,
+    summarize=report.summarize,
+    figures=report.figures,
 )
-
-
-def _build() -> Study:
-    from . import intrinsic_dimension_report as report
-
-    return Study(**STUDY_KWARGS, summarize=report.summarize, figures=report.figures)
-
-
-STUDY = _build()

@@ -28,6 +28,7 @@ import models
 from .data import metrics, stack, trial_data
 from .spec import SpecError, field
 from .study import Study, TrialOutcome
+from . import three_regime_report as report
 
 KNOBS = ("epochs", "lr", "lr_over_batch", "langevin_T", "sam_rho")
 PER_MEMBER = ("lr", "langevin_T", "sam_rho", "weight_decay")  # may differ inside one ensemble
@@ -186,13 +187,7 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
     return outcomes
 
 
-def _build() -> Study:
-    from . import three_regime_report as report
-
-    return Study(name="three_regime",
-                 description="temperature x load phase diagram of pruning: test error, LMC barrier, CKA and regimes",
-                 trial_fields=ThreeRegimeTrial, analysis_fields=ThreeRegimeAnalysis, check_trial=check_trial,
-                 group_key=group_key, run_group=run_group, summarize=report.summarize, figures=report.figures)
-
-
-STUDY = _build()
+STUDY = Study(name="three_regime",
+              description="temperature x load phase diagram of pruning: test error, LMC barrier, CKA and regimes",
+              trial_fields=ThreeRegimeTrial, analysis_fields=ThreeRegimeAnalysis, check_trial=check_trial,
+              group_key=group_key, run_group=run_group, summarize=report.summarize, figures=report.figures)
