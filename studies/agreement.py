@@ -33,24 +33,38 @@ def deviations(table: pd.DataFrame, condition_columns: list[str]) -> pd.DataFram
 
 
 def agreement_row(study: str, table: pd.DataFrame, condition_columns: list[str]) -> dict | None:
+    """The generic comparison: every row with a theory_test_error (and in_domain where flagged)."""
     if "theory_test_error" not in table or table["theory_test_error"].isna().all():
         return None
     d = deviations(table, condition_columns)
-    if d.empty:
-        return None
     left_out = int((~table["in_domain"].astype(bool)).sum()) if "in_domain" in table else 0
-    finite = d["deviation_se"][np.isfinite(d["deviation_se"])]
-    return {"study": study, "points": len(d), "max_dev_se": float(d["deviation_se"].max()),
+    return summarize_points(study, d["deviation_se"], left_out, "rows")
+
+
+def agreement_from_points(study: str, points: pd.DataFrame) -> dict | None:
+    """A study's own comparison points (columns deviation_se and in_domain)."""
+    if points is None or points.empty:
+        return None
+    inside = points[points["in_domain"].astype(bool)]
+    return summarize_points(study, inside["deviation_se"].abs(), int(len(points) - len(inside)), "points")
+
+
+def summarize_points(study: str, dev: pd.Series, outside: int, unit: str) -> dict | None:
+    dev = dev.dropna()
+    if dev.empty:
+        return None
+    finite = dev[np.isfinite(dev)]
+    return {"study": study, "points": len(dev), "max_dev_se": float(dev.max()),
             "mean_dev_se": float(finite.mean()) if len(finite) else float("inf"),
-            "within_3se": int((d["deviation_se"] <= 3).sum()), "rows_outside_domain": left_out}
+            "within_3se": int((dev <= 3).sum()), "outside_domain": f"{outside} {unit}"}
 
 
 def agreement_lines(rows: list[dict]) -> list[str]:
     if not rows:
         return ["No study in this report has a theory column."]
-    lines = ["| study | points | within 3 SE | max deviation (SE) | mean deviation (SE) | rows outside the theory's domain |",
+    lines = ["| study | points compared | within 3 SE | max deviation (SE) | mean deviation (SE) | left out: outside the theory's domain |",
              "|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['study']} | {r['points']} | {r['within_3se']} | {r['max_dev_se']:.2f} | "
-                     f"{r['mean_dev_se']:.2f} | {r['rows_outside_domain']} |")
+                     f"{r['mean_dev_se']:.2f} | {r['outside_domain']} |")
     return lines

@@ -165,6 +165,9 @@ def main(argv=None) -> int:
     except USER_ERRORS as e:
         print(f"prunelab: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader of our output went away (e.g. `| head`)
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("prunelab: interrupted; rerun with --resume to finish the missing trials", file=sys.stderr)
         return 130

@@ -245,4 +245,5 @@ STUDY = Study(
     run_group=run_group,
     summarize=report.summarize,
     figures=report.figures,
+    theory_points=report.theory_points,
 )

@@ -79,6 +79,12 @@ def point_table(table: pd.DataFrame, analysis: dict) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def theory_points(table: pd.DataFrame, analysis: dict) -> pd.DataFrame:
+    """The unpruned grid points, with their domain flags, for the report's agreement table."""
+    points = point_table(table, analysis)
+    return points[points["sparsity"] == 0]
+
+
 def agreement(points: pd.DataFrame, analysis: dict) -> dict:
     """Counts and deviations of the unpruned in-domain points."""
     dense = points[points["sparsity"] == 0]

@@ -335,4 +335,5 @@ STUDY = Study(
     max_group_size=16,
     summarize=report.summarize,
     figures=report.figures,
+    theory_points=report.theory_points,
 )

@@ -53,6 +53,13 @@ def learning_curve_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def theory_points(table: pd.DataFrame, analysis: dict) -> pd.DataFrame:
+    """Dense learning-curve points with a Gaussian-covariate prediction (ridge), for the report."""
+    lc = learning_curve_table(table)
+    lc = lc[np.isfinite(lc["theory"].astype(float))]
+    return lc.assign(in_domain=True)
+
+
 def _matrix(g: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
     wide = g.pivot(index="seed", columns="sparsity", values=column).sort_index(axis=1)
     return wide.columns.to_numpy(float), wide.to_numpy(float)

@@ -60,10 +60,14 @@ def report_run(directory) -> dict:
     _write(directory / "summary.md", "\n".join(lines) + "\n")
     import dataclasses
 
-    from .agreement import agreement_row
+    from .agreement import agreement_from_points, agreement_row
 
-    agreement = None if table.empty else agreement_row(
-        study.name, table, [f.name for f in dataclasses.fields(study.trial_fields)])
+    if table.empty:
+        agreement = None
+    elif study.theory_points is not None:
+        agreement = agreement_from_points(study.name, study.theory_points(table, analysis))
+    else:
+        agreement = agreement_row(study.name, table, [f.name for f in dataclasses.fields(study.trial_fields)])
     return {"study": study.name, "directory": directory, "figures": figures, "summary": summary,
             "done": len(trials) - len(failed), "failed": len(failed), "agreement": agreement}
 

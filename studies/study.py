@@ -40,6 +40,9 @@ class Study:
     summarize: Callable[..., list[str]]
     figures: Callable[..., list[Path]]
     max_group_size: int = 64
+    # (table, analysis) -> one row per compared point with columns deviation_se (signed or not)
+    # and in_domain; None: studies.agreement compares theory_test_error generically
+    theory_points: Callable[..., "object"] | None = None
 
 
 def derive_seeds(seed: int, *names: str) -> dict[str, int]:
