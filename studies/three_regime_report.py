@@ -114,7 +114,7 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
     for r in REGIMES:
         ax.plot([], [], "s", color=REGIME_COLORS[r], label=r)
     ax.legend(loc="lower right", fontsize=6, frameon=True)
-    ax.set_title(f"regimes (barrier > {bt:.2g}: I; CKA > {ct:.2f}: II-B)")
+    ax.set_title(f"regimes\nI: barrier > {bt:.2g}; II-B: CKA > {ct:.2f}")
     for ax in list(axes.flat)[:5]:
         if logT:
             ax.set_xscale("log")
@@ -128,8 +128,10 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
     for a, b in flips(effect):
         ax.axvspan(min(a, b), max(a, b), color="C3", alpha=0.15, lw=0)
     ax.set_xscale("log")
+    from matplotlib.ticker import NullFormatter
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("density (load)")
     ax.set_ylabel(f"d(test error) / d{'log10 ' if logT else ''}T")
-    ax.set_title("temperature effect (< 0: raising T helps)")
+    ax.set_title("temperature effect\n(< 0: raising T helps)")
     fig.tight_layout()
     return save(fig, Path(outdir) / "phase_diagram")
