@@ -80,6 +80,7 @@ def _sinh_grid(n_nodes: int = 200, c: float = 1e-5, span: float = 12.0):
 
 
 _T_NODES, _T_WEIGHTS = _sinh_grid()
+_GRIDS = (_GH_T, _GH_W, _T_NODES, _T_WEIGHTS)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -94,6 +95,11 @@ def _K(x, beta):
     Direct evaluation where e^-beta > 1e-250 (the denominator is then bounded away from zero),
     in logs elsewhere (beta = inf included); beta broadcasts against x.
     """
+    beta = np.asarray(beta, dtype=float)
+    if np.all(beta < 575.0):
+        # all direct: the beta factors are computed once per beta (beta may be a (n, 1) column)
+        c = -np.expm1(-beta)
+        return c * np.exp(-0.5 * x * x) / _SQRT2PI / (np.exp(-beta) + c * special.ndtr(x))
     x, beta = np.broadcast_arrays(x, beta)
     out = np.empty(x.shape)
     direct = beta < 575.0
@@ -158,23 +164,75 @@ def _zero_temperature_R(alpha: np.ndarray, tol: float = 1e-13, max_iter: int = 1
 
 
 # ----------------------------------------------------------------------------- finite T
-def _gradients(R, q, alpha, beta):
-    """Relative residuals of the two stationarity equations (zero at the saddle point)."""
+def _gradients(R, q, alpha, beta, jacobian=False, grids=None):
+    """Relative residuals of the two stationarity equations (zero at the saddle point).
+
+    With jacobian=True also returns their analytic Jacobian with respect to the solver's coordinates
+    x = (logit R, logit s), q = R^2 + (1 - R^2) s, shape (n, 2, 2). It uses K'(x) = -x K(x) - K(x)^2
+    (from phi' = -x phi), so the derivative costs one more exp on top of the residual.
+    grids = (GH nodes, GH weights, sinh nodes, sinh weights); default the module's rules.
+    """
+    gh_t, gh_w, t_nodes, t_weights = _GRIDS if grids is None else grids
     one_q = 1.0 - q
-    Delta = np.sqrt(q - R * R)
-    b = Delta / np.sqrt(one_q)
+    Delta2 = q - R * R
+    Delta = np.sqrt(Delta2)
+    sq1 = np.sqrt(one_q)
+    b = Delta / sq1
     # dG_E/dR = (2/sqrt(2 pi)) (1-q)^-1/2 int Ds K(b s)
-    kint = _K(b[:, None] * _GH_T[None, :], beta[:, None]) @ _GH_W
-    dR = 2.0 / _SQRT2PI / np.sqrt(one_q) * kint
+    bs = b[:, None] * gh_t[None, :]
+    Kb = _K(bs, beta[:, None])
+    kint = Kb @ gh_w
+    c0 = 2.0 / _SQRT2PI
+    dR = c0 / sq1 * kint
     # int Dt H(-R t/Delta) t K(a t) on the sinh grid (features at t ~ Delta/R and 1/a, both near 0)
     a = np.sqrt(q / one_q)
-    t = _T_NODES[None, :]
-    weight = special.ndtr(R[:, None] * t / Delta[:, None])
-    J = (weight * t * _K(a[:, None] * t, beta[:, None])) @ _T_WEIGHTS
-    dq = -(R / (2.0 * q)) * dR + J / (np.sqrt(q) * one_q**1.5)
+    t = t_nodes[None, :]
+    z = R[:, None] * t / Delta[:, None]
+    weight = special.ndtr(z)
+    at = a[:, None] * t
+    Ka = _K(at, beta[:, None])
+    tK = t * Ka
+    J = (weight * tK) @ t_weights
+    m = 1.0 / (np.sqrt(q) * one_q**1.5)
+    dq = -(R / (2.0 * q)) * dR + J * m
+    A = 2.0 * alpha * one_q**2 / Delta2
     r1 = 1.0 - alpha * one_q * dR / R
-    r2 = 1.0 + 2.0 * alpha * one_q**2 * dq / (q - R * R)
-    return np.stack([r1, r2], axis=-1)
+    r2 = 1.0 + A * dq
+    res = np.stack([r1, r2], axis=-1)
+    if not jacobian:
+        return res
+    # derivatives with respect to (R, q)
+    kint_b = (gh_t[None, :] * (-bs * Kb - Kb * Kb)) @ gh_w  # d kint / d b
+    b_R = -R / (Delta * sq1)
+    b_q = (1.0 - R * R) / (2.0 * b * one_q**2)
+    dR_R = c0 / sq1 * kint_b * b_R
+    dR_q = c0 * (0.5 * kint / one_q**1.5 + kint_b * b_q / sq1)
+    # d/dz ndtr(z) = phi(z);  dz/dR = t q/Delta^3,  dz/dq = -t R/(2 Delta^3)
+    phiz_tK = np.exp(-0.5 * z * z) / _SQRT2PI * t * tK
+    Jz = phiz_tK @ t_weights
+    J_R = Jz * q / (Delta2 * Delta)
+    J_q = -Jz * R / (2.0 * Delta2 * Delta)
+    # d/da: t K'(a t) t
+    J_q += ((weight * t * t * (-at * Ka - Ka * Ka)) @ t_weights) / (2.0 * a * one_q**2)
+    m_q = m * (-0.5 / q + 1.5 / one_q)
+    dq_R = -dR / (2.0 * q) - (R / (2.0 * q)) * dR_R + m * J_R
+    dq_q = R / (2.0 * q * q) * dR - (R / (2.0 * q)) * dR_q + m_q * J + m * J_q
+    # r1 = 1 - alpha c0 sqrt(1-q) kint / R
+    r1_R = -alpha * c0 * sq1 * (kint_b * b_R / R - kint / (R * R))
+    r1_q = -alpha * c0 / R * (-0.5 / sq1 * kint + sq1 * kint_b * b_q)
+    r2_R = A * (2.0 * R / Delta2) * dq + A * dq_R
+    r2_q = A * (-2.0 / one_q - 1.0 / Delta2) * dq + A * dq_q
+    # chain rule to x = (logit R, logit s)
+    s = Delta2 / (1.0 - R * R)
+    R_x0 = R * (1.0 - R)
+    q_x0 = 2.0 * R * (1.0 - s) * R_x0
+    q_x1 = (1.0 - R * R) * s * (1.0 - s)
+    jac = np.empty(R.shape + (2, 2))
+    jac[:, 0, 0] = r1_R * R_x0 + r1_q * q_x0
+    jac[:, 0, 1] = r1_q * q_x1
+    jac[:, 1, 0] = r2_R * R_x0 + r2_q * q_x0
+    jac[:, 1, 1] = r2_q * q_x1
+    return res, jac
 
 
 def _to_params(x):
@@ -189,41 +247,53 @@ def _from_params(R, q):
     return np.stack([special.logit(R), special.logit(s)], axis=-1)
 
 
-def _finite_temperature_Rq(alpha, beta, R0, q0, tol=1e-10, max_iter=100):
-    """Damped Newton on the relative residuals in unconstrained coordinates (logit R, logit s)."""
-    x = _from_params(R0, q0)
-    res = _gradients(*_to_params(x), alpha, beta)
-    h = 1e-6
+def _newton(x, alpha, beta, tol, max_iter, grids=None):
+    """Damped Newton on the relative residuals in unconstrained coordinates x = (logit R, logit s).
+
+    Analytic Jacobian (see _gradients), evaluated together with the residual at every accepted point;
+    the step is clipped to 2 per coordinate and halved (per point) until the residual decreases.
+    Only points whose residual is still above tol are iterated. Returns x and the residual norms.
+    """
+    x = x.copy()
+    res, jac = _gradients(*_to_params(x), alpha, beta, jacobian=True, grids=grids)
+    norm = np.max(np.abs(res), axis=-1)
     for _ in range(max_iter):
-        norm = np.max(np.abs(res), axis=-1)
-        active = norm > tol
-        if not np.any(active):
+        active = np.flatnonzero(norm > tol)
+        if active.size == 0:
             break
-        xa, ra, al, be = x[active], res[active], alpha[active], beta[active]
-        jac = np.empty(xa.shape + (2,))
-        for k in range(2):
-            xp = xa.copy()
-            xp[:, k] += h
-            jac[:, :, k] = (_gradients(*_to_params(xp), al, be) - ra) / h
-        det = jac[:, 0, 0] * jac[:, 1, 1] - jac[:, 0, 1] * jac[:, 1, 0]
+        xa, ra, ja, al, be = x[active], res[active], jac[active], alpha[active], beta[active]
+        na = norm[active]
+        det = ja[:, 0, 0] * ja[:, 1, 1] - ja[:, 0, 1] * ja[:, 1, 0]
         det = np.where(np.abs(det) < 1e-300, 1e-300, det)
-        step0 = -(jac[:, 1, 1] * ra[:, 0] - jac[:, 0, 1] * ra[:, 1]) / det
-        step1 = -(-jac[:, 1, 0] * ra[:, 0] + jac[:, 0, 0] * ra[:, 1]) / det
+        step0 = -(ja[:, 1, 1] * ra[:, 0] - ja[:, 0, 1] * ra[:, 1]) / det
+        step1 = -(-ja[:, 1, 0] * ra[:, 0] + ja[:, 0, 0] * ra[:, 1]) / det
         step = np.clip(np.stack([step0, step1], axis=-1), -2.0, 2.0)
         # backtracking: halve the step until the residual decreases (per point)
         lam = np.ones(len(xa))
         new_x = xa + step
-        new_r = _gradients(*_to_params(new_x), al, be)
+        new_r, new_j = _gradients(*_to_params(new_x), al, be, jacobian=True, grids=grids)
         for _ in range(30):
-            worse = ~(np.max(np.abs(new_r), axis=-1) < np.max(np.abs(ra), axis=-1)) | np.any(~np.isfinite(new_r), axis=-1)
+            worse = ~(np.max(np.abs(new_r), axis=-1) < na) | np.any(~np.isfinite(new_r), axis=-1)
             if not np.any(worse):
                 break
             lam = np.where(worse, lam / 2, lam)
             new_x[worse] = xa[worse] + lam[worse, None] * step[worse]
-            new_r[worse] = _gradients(*_to_params(new_x[worse]), al[worse], be[worse])
+            new_r[worse], new_j[worse] = _gradients(
+                *_to_params(new_x[worse]), al[worse], be[worse], jacobian=True, grids=grids
+            )
         x[active] = new_x
         res[active] = new_r
-    norm = np.max(np.abs(res), axis=-1)
+        jac[active] = new_j
+        norm[active] = np.max(np.abs(new_r), axis=-1)
+    return x, norm
+
+
+def _finite_temperature_Rq(alpha, beta, R0, q0, tol=1e-10, max_iter=100):
+    """Saddle point (R, q) at finite temperature by damped Newton (_newton) from (R0, q0).
+
+    Raises SaddlePointError where the final relative residual exceeds 100 tol.
+    """
+    x, norm = _newton(_from_params(R0, q0), alpha, beta, tol, max_iter)
     if np.any(~(norm <= tol * 100)):
         i = int(np.argmax(~(norm <= tol * 100)))
         raise SaddlePointError(
