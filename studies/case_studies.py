@@ -15,7 +15,6 @@ measured on a temperature x density sweep of its own (the trials of ``three_regi
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -99,8 +99,8 @@ def summarize(table: pd.DataFrame, analysis: dict) -> list[str]:
     points = point_table(table, analysis)
     a = agreement(points, analysis)
     z = analysis["z"]
-    lines = [f"Gibbs error of the unpruned students (mean over seeds, SE over seeds) against the replica-symmetric "
-             f"theory (theory.perceptron.gibbs_error at load P/N):", "",
+    lines = ["Gibbs error of the unpruned students (mean over seeds, SE over seeds) against the replica-symmetric "
+             "theory (theory.perceptron.gibbs_error at load P/N):", "",
              f"**{a['agree']} of {a['in_domain']} points in the theory's domain agree within {z:g} SE** "
              f"(max |deviation| {a['max_abs_deviation_se']:.2f} SE, mean {a['mean_abs_deviation_se']:.2f} SE); "
              f"{a['points'] - a['in_domain']} of {a['points']} points are outside the domain.", "",

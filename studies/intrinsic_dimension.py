@@ -11,7 +11,6 @@ subspace predictions of :mod:`theory.pruning` and :mod:`theory.retraining` where
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np

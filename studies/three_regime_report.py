@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm
 
 from .figures import new_figure, save
-from .regimes import REGIMES, classify, fit_thresholds, flips, temperature_axis, temperature_effect
+from .regimes import REGIMES, classify, fit_thresholds, flips, temperature_effect
 
 REGIME_COLORS = {"I": "#d95f02", "II-A": "#7570b3", "II-B": "#1b9e77"}
 

@@ -57,7 +57,7 @@ The retrained prunability limit is therefore sparsity 1 - d/D (exactly, counting
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, stats
 
 from . import _checks
 from ._checks import scalar_or_array

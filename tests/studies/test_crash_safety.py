@@ -1,7 +1,6 @@
 """A sweep killed with SIGKILL at random moments and resumed ends with exactly the table of an
 uninterrupted run: one row per trial and sparsity level, nothing lost, nothing twice. While the
 first attempt runs, `prunelab status` reads it from this process without blocking it."""
-import json
 import random
 import signal
 import sqlite3
@@ -16,6 +15,7 @@ from studies.runner import plan, run_spec
 from studies.status import directory_status, status_lines
 from studies.store import DB_NAME, WriterLock
 from studies.table import export
+from sweep_files import stored_trials, write_toml
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 3
@@ -30,29 +30,6 @@ def sweep_spec():
         "grid": {"intrinsic_dim": [2, 4], "n_train": [200, 210, 220, 230, 240, 250, 260, 270, 280, 290]},
         "analysis": {"n_bootstrap": 50},
     }
-
-
-def write_toml(spec, path):
-    lines = [f'study = "{spec["study"]}"', f"seeds = {json.dumps(spec['seeds'])}"]
-    for table in ("base", "grid", "analysis"):
-        lines.append(f"[{table}]")
-        lines += [f"{k} = {json.dumps(v)}" for k, v in spec[table].items()]
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def stored_trials(out) -> int:
-    """Trials stored so far, read from this process while the sweep writes (read-only, WAL)."""
-    db = out / DB_NAME
-    if not db.exists():
-        return 0
-    con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-    try:
-        return con.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
-    except sqlite3.OperationalError:  # the schema is not there yet
-        return 0
-    finally:
-        con.close()
 
 
 def status_during_the_run(out, total):

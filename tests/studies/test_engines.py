@@ -2,7 +2,6 @@
 the cluster prunelab starts listens on loopback only; a worker killed mid-sweep costs no trial;
 an unreachable scheduler is refused before anything runs or is written."""
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -21,6 +20,7 @@ from studies.engines import DaskEngine, EngineError, LocalEngine, make_engine
 from studies.runner import plan, run_group_safely, run_spec
 from studies.store import DB_NAME
 from studies.table import load_all
+from sweep_files import stored_trials, write_toml
 
 
 def engine_spec():
@@ -100,7 +100,7 @@ def test_a_dask_worker_killed_mid_sweep_costs_no_trial(cluster, reference, tmp_p
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             busy = [w for w, keys in cluster.client.processing().items() if keys]
-            stored = _stored(out)
+            stored = stored_trials(out)
             if busy and stored >= 4:  # mid-sweep: some trials stored, a worker computing a group
                 pid = cluster.client.run(os.getpid, workers=[busy[0]])[busy[0]]
                 os.kill(pid, signal.SIGKILL)
@@ -118,27 +118,6 @@ def test_a_dask_worker_killed_mid_sweep_costs_no_trial(cluster, reference, tmp_p
     assert con.execute("SELECT status, COUNT(*) FROM trials GROUP BY status").fetchall() == [("done", total)]
     con.close()
     pd.testing.assert_frame_equal(reference, table(out))
-
-
-def _stored(out) -> int:
-    db = out / DB_NAME
-    if not db.exists():
-        return 0
-    con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-    try:
-        return con.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
-    finally:
-        con.close()
-
-
-def write_toml(spec, path):
-    lines = [f'study = "{spec["study"]}"', f"seeds = {json.dumps(spec['seeds'])}"]
-    for name in ("base", "grid", "analysis"):
-        lines += [f"[{name}]"] + [f"{k} = {json.dumps(v)}" for k, v in spec[name].items()]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def free_port() -> int:

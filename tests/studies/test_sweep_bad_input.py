@@ -1,13 +1,13 @@
 """Bad input on `prunelab run`: a clear one-line error and exit status 2, before any engine starts
 and before anything is written to an existing results directory."""
 import hashlib
-import json
 
 import pytest
 
 from studies import engines
 from studies.cli import main
 from studies.runner import run_spec
+from sweep_files import write_toml
 
 
 def good_spec():
@@ -18,14 +18,6 @@ def good_spec():
         "grid": {"intrinsic_dim": [2], "n_train": [200]},
         "analysis": {"n_bootstrap": 50},
     }
-
-
-def write_toml(spec, path):
-    lines = [f"study = {json.dumps(spec['study'])}", f"seeds = {json.dumps(spec['seeds'])}"]
-    for name in ("base", "grid", "analysis"):
-        lines += [f"[{name}]"] + [f"{k} = {json.dumps(v)}" for k, v in spec[name].items()]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def digest(directory) -> dict:
