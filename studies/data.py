@@ -8,9 +8,21 @@ import torch
 import manifolds
 import models
 
+from .spec import SpecError
 from .study import derive_seeds
 
 STREAMS = ("manifold", "teacher", "train", "test", "labels", "init", "order", "retrain")
+
+
+def check_data_fields(t: dict) -> None:
+    """Build the trial's generator and teacher once, so a bad kind, option or (d, D) pair is refused
+    with the generator's own message before anything runs."""
+    try:
+        manifolds.make_manifold(t["manifold"], t["intrinsic_dim"], t["ambient_dim"], noise=t["noise"],
+                                **t.get("manifold_options", {}))
+        manifolds.make_teacher(t.get("teacher", "perceptron"), t["intrinsic_dim"], **t.get("teacher_options", {}))
+    except (ValueError, TypeError) as e:
+        raise SpecError(f"trial with intrinsic_dim={t['intrinsic_dim']}, ambient_dim={t['ambient_dim']}: {e}") from None
 
 
 def trial_data(t: dict) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ import models
 from theory import pruning as pruning_theory
 from theory import retraining as retraining_theory
 
-from .data import metrics, stack, trial_data
+from .data import check_data_fields, metrics, stack, trial_data
 from .spec import SpecError, field
 from .study import Study, TrialOutcome
 from . import intrinsic_dimension_report as report
@@ -59,7 +59,8 @@ class IntrinsicDimensionTrial:
         choices=("constant", "inverse_density", "curvature"))
     sparsities: list[float] = field(DEFAULT_LADDER, "increasing sparsity ladder in (0, 1)")
     prune_scope: str = field("global", "magnitude pruning scope", choices=("global", "layerwise"))
-    dimension_method: str | None = field("twonn", "estimator of the data's intrinsic dimension (null: skip)")
+    dimension_method: str | None = field(
+        "twonn", "estimator of the data's intrinsic dimension, one of manifolds.DIMENSION_METHODS ('none' or null: skip)")
 
 
 @dataclass
@@ -71,11 +72,11 @@ class IntrinsicDimensionAnalysis:
 
 def check_trial(t: dict) -> None:
     """Cross-field checks, run on every trial before anything runs."""
-    try:
-        _make_manifold(t)
-        manifolds.make_teacher(t["teacher"], t["intrinsic_dim"], **t["teacher_options"])
-    except (ValueError, TypeError) as e:
-        raise SpecError(f"trial with intrinsic_dim={t['intrinsic_dim']}, ambient_dim={t['ambient_dim']}: {e}") from None
+    check_data_fields(t)
+    method = t["dimension_method"]
+    if method not in (None, "none") and method not in manifolds.DIMENSION_METHODS:
+        raise SpecError(f"dimension_method: {method!r} is not allowed; choose one of "
+                        f"{', '.join(map(repr, manifolds.DIMENSION_METHODS))} or 'none'")
     for key in ("n_train", "n_test", "epochs", "hidden"):
         if t[key] < 1:
             raise SpecError(f"{key} must be >= 1, got {t[key]}")
@@ -110,11 +111,6 @@ def temperature(t: dict) -> float:
     if knob == "lr_over_batch":
         return t["lr"] / t["batch_size"]
     return float(t[knob])
-
-
-def _make_manifold(t: dict, seed: int = 0):
-    return manifolds.make_manifold(t["manifold"], t["intrinsic_dim"], t["ambient_dim"], noise=t["noise"], seed=seed,
-                                   **t["manifold_options"])
 
 
 def _student(t: dict, seeds: list[int]):
@@ -171,7 +167,7 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
             "dense_train_loss": float(dense_train["loss"][k]), "temperature": temperature(t),
             "load_per_dim": t["n_train"] / t["intrinsic_dim"],
         }
-        if t["dimension_method"] and hasattr(manifolds, "estimate_dimension"):
+        if t["dimension_method"] not in (None, "none"):
             results["estimated_dim"] = float(manifolds.estimate_dimension(data[k][1], method=t["dimension_method"]))
         branches = dense.take([k] * len(ladder))
         masks = models.magnitude_masks(branches, ladder, scope=t["prune_scope"])

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import manifolds
 import models
 
-from .data import metrics, stack, trial_data
+from .data import check_data_fields, metrics, stack, trial_data
 from .spec import SpecError, field
 from .study import Study, TrialOutcome
 from . import three_regime_report as report
@@ -73,12 +72,7 @@ class ThreeRegimeAnalysis:
 
 
 def check_trial(t: dict) -> None:
-    try:
-        manifolds.make_manifold(t["manifold"], t["intrinsic_dim"], t["ambient_dim"], noise=t["noise"],
-                                **t["manifold_options"])
-        manifolds.make_teacher(t["teacher"], t["intrinsic_dim"], **t["teacher_options"])
-    except (ValueError, TypeError) as e:
-        raise SpecError(f"trial with intrinsic_dim={t['intrinsic_dim']}, ambient_dim={t['ambient_dim']}: {e}") from None
+    check_data_fields(t)
     for key in ("n_train", "n_test", "epochs", "hidden", "retrain_epochs"):
         if t[key] < 1:
             raise SpecError(f"{key} must be >= 1, got {t[key]}")

@@ -25,7 +25,7 @@ def write_spec(path, spec):
 
 
 def clean_base(spec):
-    spec["base"].pop("dimension_method")  # TOML has no null; the default estimator runs instead
+    spec["base"]["dimension_method"] = "twonn"  # TOML has no null ('none' would skip the estimate)
     return spec
 
 

@@ -34,6 +34,8 @@ def test_trial_names_ignore_fields_left_at_their_default(make_spec):
     (lambda s: s.update(study="nope"), "unknown study 'nope'"),
     (lambda s: s.update(sedes=[1]), "unknown top-level key 'sedes'"),
     (lambda s: s["analysis"].update(tolerance="x"), "analysis.tolerance"),
+    (lambda s: s["base"].update(dimension_method="twonm"), "dimension_method: 'twonm' is not allowed"),
+    (lambda s: s["base"].update(manifold="cube"), "kind must be one of"),
 ])
 def test_bad_specs_are_refused_with_a_clear_message(mutate, message, make_spec):
     s = make_spec()
@@ -41,3 +43,8 @@ def test_bad_specs_are_refused_with_a_clear_message(mutate, message, make_spec):
     with pytest.raises(SpecError) as e:
         plan(s)
     assert message in str(e.value)
+
+
+def test_dimension_estimation_can_be_switched_off_from_toml(make_spec):
+    """TOML has no null: the string 'none' skips the estimator."""
+    assert plan(make_spec(dimension_method="none")).trials
