@@ -126,3 +126,17 @@ def mask_sparsity(ens: Ensemble, masks) -> np.ndarray:
         else:
             kept += ens.params[name][0].numel()
     return 1.0 - kept / total
+
+
+def top_magnitude(weights, keep) -> torch.Tensor:
+    """Bool mask of the ``keep`` largest |w| in each row of a plain (K, n) weight tensor: one-shot
+    magnitude pruning of vectors that are not an ensemble's params (e.g. Monte Carlo samples).
+    ``keep`` is an int or K ints; ties are broken like :func:`magnitude_masks` (stable order)."""
+    w = torch.as_tensor(weights)
+    if w.dim() != 2:
+        raise ValueError(f"weights must have shape (K, n), got {tuple(w.shape)}")
+    K, n = w.shape
+    keep = np.broadcast_to(np.asarray(keep), (K,))
+    if not np.issubdtype(keep.dtype, np.integer) or (keep < 0).any() or (keep > n).any():
+        raise ValueError(f"keep must be integers in [0, {n}], got {keep.tolist()}")
+    return _mask_from_scores(w.abs(), torch.as_tensor(n - keep, dtype=torch.int64))

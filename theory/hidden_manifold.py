@@ -47,6 +47,8 @@ __all__ = [
     "gaussian_equivalence_numeric",
     "marchenko_pastur_quantiles",
     "hidden_manifold_ridge_mse",
+    "teacher_moments",
+    "gaussian_covariate_error",
 ]
 
 ACTIVATIONS = ("tanh", "erf", "relu", "sign", "linear")
@@ -203,12 +205,7 @@ def hidden_manifold_ridge_mse(n_train, intrinsic_dim, ambient_dim, activation="e
     _check_activation(activation)
     lam = float(_checks.nonnegative("reg", reg))
     s2 = float(_checks.nonnegative("noise_var", noise_var))
-    if teacher == "linear":
-        mu1, mustar2 = 1.0, 0.0
-    elif teacher == "sign":
-        mu1, mustar2 = np.sqrt(2 / np.pi), 1 - 2 / np.pi
-    else:
-        raise ValueError(f"teacher must be 'linear' or 'sign', got {teacher!r}")
+    mu1, mustar2 = teacher_moments(teacher)
     _, k1, ks = gaussian_equivalence(activation)
     if feature_matrix is not None:
         F = np.asarray(feature_matrix, dtype=float)
@@ -235,3 +232,55 @@ def hidden_manifold_ridge_mse(n_train, intrinsic_dim, ambient_dim, activation="e
         bias = kappa**2 * np.sum(mult * signal / (omega + kappa) ** 2)
         out.append(sigma_eff2 + (bias + sigma_eff2 * df2 / P) / (1 - df2 / P))
     return scalar_or_array(np.array(out).reshape(np.shape(P_arr)), n_train)
+
+
+def teacher_moments(teacher: str) -> tuple[float, float]:
+    """``(mu1, mu_star^2)`` of the teacher's label function phi of g = theta.z ~ N(0, 1):
+    mu1 = E g phi(g), mu_star^2 = E phi(g)^2 - mu1^2 (linear: 1, 0; sign: sqrt(2/pi), 1 - 2/pi)."""
+    if teacher == "linear":
+        return 1.0, 0.0
+    if teacher == "sign":
+        return float(np.sqrt(2 / np.pi)), 1 - 2 / np.pi
+    raise ValueError(f"teacher must be 'linear' or 'sign', got {teacher!r}")
+
+
+def gaussian_covariate_error(beta, feature_matrix, theta, activation: str, teacher: str = "linear",
+                             noise_var: float = 0.0, task: str = "regression"):
+    """The test error that the Gaussian covariate model gives to given students (rows of ``beta``).
+
+    With centred features x - kappa0 replaced by their Gaussian equivalent (module docstring), a
+    linear student beta.x has, with Omega = kappa1^2 F F^T/d + kappa_star^2 I and the cross-covariance
+    c = kappa1 F theta/sqrt(d) of the features with g = theta.z:
+
+    - ``task="regression"``: test MSE E (y - beta.x)^2 = mu1^2 + mu_star^2 + noise_var - 2 mu1 beta.c
+      + beta^T Omega beta, against labels y = phi(theta.z) + noise (noise variance averaged exactly);
+    - ``task="classification"``: arccos(rho)/pi against sign(theta.z), rho = beta.c / sqrt(beta^T Omega beta)
+      the correlation of the student's output with g (Engel & Van den Broeck 2001, eq. 1.3); a zero
+      student has rho = 0.
+
+    beta: (K, D) or (D,); feature_matrix F: (D, d); theta: (d,) a unit vector. Returns (K,) or a float.
+    """
+    beta = np.asarray(beta, dtype=float)
+    single = beta.ndim == 1
+    beta = np.atleast_2d(beta)
+    F = np.asarray(feature_matrix, dtype=float)
+    theta = np.asarray(theta, dtype=float)
+    D, d = F.shape
+    if beta.shape[1] != D or theta.shape != (d,):
+        raise ValueError(f"beta must have {D} columns and theta shape ({d},) to match feature_matrix {F.shape}, "
+                         f"got beta {beta.shape} and theta {theta.shape}")
+    if task not in ("regression", "classification"):
+        raise ValueError(f"task must be 'regression' or 'classification', got {task!r}")
+    _checks.nonnegative("noise_var", noise_var)
+    _, k1, ks = gaussian_equivalence(activation)
+    mu1, mustar2 = teacher_moments(teacher)
+    proj = beta @ F / np.sqrt(d)                                     # F^T beta / sqrt(d), (K, d)
+    quad = k1**2 * np.sum(proj**2, 1) + ks**2 * np.sum(beta**2, 1)  # beta^T Omega beta
+    cross = k1 * proj @ theta                                        # beta.c
+    if task == "regression":
+        out = mu1**2 + mustar2 + noise_var - 2 * mu1 * cross + quad
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rho = np.where(quad > 0, cross / np.sqrt(np.maximum(quad, 1e-300)), 0.0)
+        out = np.arccos(np.clip(rho, -1, 1)) / np.pi
+    return float(out[0]) if single else out

@@ -2,7 +2,7 @@
 import json
 import sqlite3
 
-from studies.store import DB_NAME
+from studies.results.store import DB_NAME
 
 
 def write_toml(spec, path):

@@ -1,0 +1,84 @@
+"""The tidy table: one row per trial and sparsity level, every trial field and measurement a column.
+
+Read from the store of record (``results.sqlite``) of one run directory, or of every run directory
+below a folder. Trial fields that are lists or tables (the ladder, generator options) are kept as
+JSON text so the table stays flat.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from .files import atomic_write
+from .store import DB_NAME, Store, StoreError
+
+LEADING = ["study", "trial", "seed", "manifold", "intrinsic_dim", "ambient_dim", "n_train", "load",
+           "temperature_knob", "temperature", "sparsity", "test_error", "train_error", "theory_test_error"]
+
+
+def run_dirs(root) -> list[Path]:
+    """Every run directory at or below ``root`` (a directory holding results.sqlite)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise StoreError(f"{root} is not a directory")
+    return sorted(p.parent for p in root.rglob(DB_NAME))
+
+
+def load_run(directory) -> pd.DataFrame:
+    store = Store.open(directory)
+    try:
+        study = store.study()
+        if study is None:
+            raise StoreError(f"{directory} holds no study")
+        trials = {t["trial"]: t for t in store.trials() if t["status"] == "done"}
+        records = []
+        for row in store.rows():
+            t = trials.get(row["trial"])
+            if t is None:
+                continue
+            fields = {k: (json.dumps(v, sort_keys=True) if isinstance(v, (list, dict)) else v) for k, v in t["fields"].items()}
+            records.append({"study": study["name"], **fields, **t["results"], **row})
+    finally:
+        store.close()
+    df = pd.DataFrame.from_records(records)
+    if df.empty:
+        return df
+    for col in ("theory_test_error",):
+        if col not in df:
+            df[col] = float("nan")
+    first = [c for c in LEADING if c in df.columns]
+    return df[first + [c for c in df.columns if c not in first]].reset_index(drop=True)
+
+
+def load_all(root) -> pd.DataFrame:
+    dirs = run_dirs(root)
+    if not dirs:
+        raise StoreError(f"no results database ({DB_NAME}) under {root}")
+    frames = [load_run(d) for d in dirs]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=LEADING)
+    return pd.concat(frames, ignore_index=True, sort=False)
+
+
+def export(root, fmt: str, output=None):
+    """Write the tidy table of every study under ``root`` as csv or parquet, to ``output`` or stdout."""
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"--format must be csv or parquet, got {fmt!r}")
+    df = load_all(root)
+    if fmt == "csv":
+        if output is None:
+            import sys
+            df.to_csv(sys.stdout, index=False)
+        else:
+            atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))
+        return df
+    if output is None:
+        import sys
+        df.to_parquet(sys.stdout.buffer, index=False)
+    else:
+        atomic_write(output, lambda tmp: df.to_parquet(tmp, index=False))
+    return df
+
