@@ -1,6 +1,6 @@
 """Students as batched ensembles: training at a temperature, pruning masks, landscape metrics.
 
-Takes tensors; never imports manifolds/, theory/ or studies/ (DESIGN.md).
+Takes tensors; never imports manifolds/, theory/ or studies/ (docs/design.md).
 
 - ensemble.py: ``make_ensemble``, ``Ensemble`` (K students as stacked params), ``count_params``
 - training.py: ``TrainConfig``, ``train`` (GD/SGD, Langevin, SAM, masks), ``evaluate``, ``dead_members``

@@ -326,7 +326,7 @@ def make_ensemble(arch: str, n_members: int, input_dim: int, *, hidden: Sequence
 
 
 def count_params(ens: Ensemble, masks: dict[str, torch.Tensor] | None = None) -> np.ndarray:
-    """Trainable, unpruned parameters per member: (K,) int64 (DESIGN.md's n_params N).
+    """Trainable, unpruned parameters per member: (K,) int64 (docs/design.md's n_params N).
 
     A param counts if it is in ``ens.trainable`` and, where ``masks`` has an entry for it, its
     mask is True."""

@@ -3,7 +3,7 @@
 The measure: for training patterns x_mu in R^N with labels y_mu = +-1, the energy
 E(w) = #{mu : y_mu w.x_mu < 0} depends on the direction of w only, and Gibbs learning at temperature
 T >= 0 samples the direction of w from exp(-E/T) on the sphere (Engel & Van den Broeck, *Statistical
-Mechanics of Learning*, CUP 2001, ch. 2-4; E summed over examples as in DESIGN.md). We sample
+Mechanics of Learning*, CUP 2001, ch. 2-4; E summed over examples as in docs/design.md). We sample
 
     w ~ N(0, I_N) exp(-E(w)/T) / Z,
 

@@ -7,7 +7,7 @@ the sparsity s_r (the weights pruned earlier stay pruned: masks are nested), rew
 weights to the snapshot and retrains with the mask for the same ``cfg`` and the same data-order
 seeds. The ladder is either ``sparsities`` (increasing, in [0, 1)) or ``rounds`` rounds that each
 prune ``fraction_per_round`` of the remaining weights: s_r = 1 - (1 - fraction_per_round)^r.
-DESIGN.md: small networks need ladders reaching >= 99.7% sparsity before they break.
+docs/design.md: small networks need ladders reaching >= 99.7% sparsity before they break.
 
 The ensemble passed in is not modified; every round's trained params are returned.
 """

@@ -1,6 +1,6 @@
 """Landscape and representation metrics per member: linear-mode-connectivity barrier and linear CKA.
 
-LMC barrier (DESIGN.md; Frankle et al. 2020): for two solutions w_a, w_b of member k,
+LMC barrier (docs/design.md; Frankle et al. 2020): for two solutions w_a, w_b of member k,
 
     B = max_{t in grid} [ L((1 - t) w_a + t w_b) - ((1 - t) L(w_a) + t L(w_b)) ],
 
@@ -9,7 +9,7 @@ mean loss (or the error, ``metric="error"``) on (X, y). Positive means a barrier
 
 Linear CKA (Kornblith et al. 2019, eq. for linear kernels): with A (n, p) and B (n, q) centred over
 the n inputs, CKA = |B^T A|_F^2 / (|A^T A|_F |B^T B|_F). It is 1 for identical representations and
-invariant to orthogonal transforms and isotropic scaling of either side. DESIGN.md: on the scalar
+invariant to orthogonal transforms and isotropic scaling of either side. docs/design.md: on the scalar
 output of a 2-class network it is nearly degenerate; use hidden layers.
 """
 from __future__ import annotations

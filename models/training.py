@@ -12,7 +12,7 @@ stationary law is the Gibbs measure exp(-E/T) with
     E(w) = sum_{i=1}^P loss_i(w) + P * weight_decay / 2 * |w|^2,
 
 the energy summed (not averaged) over the training set -- the statistical-mechanics convention of
-DESIGN.md (Engel & Van den Broeck 2001, ch. 2; Welling & Teh 2011 for the stochastic-gradient
+docs/design.md (Engel & Van den Broeck 2001, ch. 2; Welling & Teh 2011 for the stochastic-gradient
 form). The discretisation biases the stationary law by O(lr * curvature): for a quadratic E the
 stationary covariance along a Hessian eigendirection a (of E/P) is (T/P)/a / (1 - lr a / 2).
 Weight decay acts on every trainable parameter (biases included).
@@ -386,7 +386,7 @@ def evaluate(ens: Ensemble, X, y, loss: str = "logistic", params=None) -> dict[s
 
 def dead_members(ens: Ensemble, X, atol: float = 0.0, params=None) -> np.ndarray:
     """(K,) bool: members whose output is constant on X (max - min <= atol), e.g. because pruning
-    cut every path through a layer (DESIGN.md pitfall: flag them, never average them in)."""
+    cut every path through a layer (docs/design.md pitfall: flag them, never average them in)."""
     X = ens.check_inputs(X)
     with torch.no_grad():
         f = ens._forward(X, ens.params if params is None else params)

@@ -1,7 +1,7 @@
 """Argument checks shared by the models package.
 
 Every public function validates where its arguments enter and raises ``ValueError`` naming the
-argument, the bad value and what is allowed (DESIGN.md, "Errors at the boundary").
+argument, the bad value and what is allowed (docs/design.md, "Errors at the boundary").
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ Sompolinsky & Tishby, PRA 45, 6056 (1992) = SST): a teacher B and a student J on
 The generalization error is epsilon = arccos(R)/pi, R = J.B/N (EvdB eq. 1.3).
 
 Gibbs learning at temperature T samples J from exp(-E(J)/T) on the sphere, with E(J) the *number*
-of training errors (summed over examples, DESIGN.md's convention). Replica-symmetric free energy
+of training errors (summed over examples, docs/design.md's convention). Replica-symmetric free energy
 (EvdB ch. 2 and 4; SST sec. IV), with beta = 1/T, Delta = sqrt(q - R^2), a = sqrt(q/(1-q)):
 
     f(q, R) = 1/2 ln(1-q) + (q - R^2)/(2(1-q)) + alpha G_E,

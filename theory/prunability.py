@@ -1,6 +1,6 @@
 """Prunability: the largest sparsity a model tolerates, read off an error-versus-sparsity curve.
 
-Definition (DESIGN.md): the largest sparsity s such that at every ladder point up to s the error
+Definition (docs/design.md): the largest sparsity s such that at every ladder point up to s the error
 stays within ``tolerance`` of the dense error, interpolated linearly to the crossing. The curve is
 taken to start at (0, dense_error). When no ladder point exceeds the tolerance the ladder's last
 sparsity is returned and the value is *censored* (a longer ladder could give more): callers that

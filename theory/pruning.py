@@ -7,7 +7,7 @@ Conventions
 * keep (kappa) = density = 1 - sparsity: the fraction of the prunable weights left non-zero.
 * Magnitude pruning is one-shot and global: keep the fraction kappa of the coordinates with the
   largest |w_i| and zero the others, without retraining.
-* Prunability follows DESIGN.md: the largest sparsity s at which the test error stays within
+* Prunability follows docs/design.md: the largest sparsity s at which the test error stays within
   ``tolerance`` of the dense error (absolute; default 0.005).
 
 Gaussian truncated second moment
@@ -202,7 +202,7 @@ def _prunability_one(d, D, e0, tol):
 def predicted_prunability_one_shot(intrinsic_dim, ambient_dim, dense_error=0.0, tolerance=0.005):
     """Largest sparsity s with subspace_magnitude_error(keep=1-s) - dense_error <= tolerance.
 
-    DESIGN.md's prunability for one-shot magnitude pruning (no retraining) of a linear student on a
+    docs/design.md's prunability for one-shot magnitude pruning (no retraining) of a linear student on a
     d-dimensional subspace of R^D. The error is increasing in s, so the crossing is unique (brentq).
     Returns 1.0 when the error never leaves the band (d = 1, or dense_error + tolerance >= 1/2).
     """
@@ -217,7 +217,7 @@ def predicted_prunability_one_shot(intrinsic_dim, ambient_dim, dense_error=0.0, 
 def prunability_from_error_function(error_of_sparsity, dense_error, tolerance=0.005, sparsities=None):
     """Prunability of a predicted error-versus-sparsity curve, evaluated on a sparsity ladder.
 
-    Uses theory.prunability.prunability (DESIGN.md's definition, linear interpolation to the
+    Uses theory.prunability.prunability (docs/design.md's definition, linear interpolation to the
     crossing) so that a predicted curve and a measured one are scored the same way.
     ``error_of_sparsity`` maps an array of sparsities to errors; the default ladder is the geometric
     ladder of densities 0.8^k (k = 0..40, down to ~1.3e-4 density) with 0 prepended.

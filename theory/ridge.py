@@ -1,7 +1,7 @@
 """Linear teacher-student regression: ridge and Langevin (Gibbs) learning curves.
 
 Setting: x ~ N(0, I_N), y = w*.x/sqrt(N) + noise, noise ~ N(0, noise_var), |w*|^2 = N (w* isotropic),
-P = alpha N examples, energy (summed over examples, DESIGN.md's convention)
+P = alpha N examples, energy (summed over examples, docs/design.md's convention)
 
     E(w) = 1/2 sum_mu (y_mu - w.x_mu/sqrt(N))^2 + reg/2 |w|^2.
 

@@ -78,6 +78,9 @@ def _type_ok(value, tp) -> bool:
 
 
 def _type_name(tp) -> str:
+    """``int``, ``list[float]``, ``int | None``: the type as a user writes it."""
+    if typing.get_origin(tp) is not None:
+        return str(tp).replace("typing.", "").replace("NoneType", "None")
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 

@@ -1,5 +1,5 @@
 """The models tests use tiny tensors, where a second intra-op thread only adds synchronisation
-(and, on a loaded machine, oversubscription: DESIGN.md's pitfall); run them on one thread."""
+(and, on a loaded machine, oversubscription: docs/design.md's pitfall); run them on one thread."""
 import pytest
 import torch
 
