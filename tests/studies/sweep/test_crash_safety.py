@@ -18,7 +18,7 @@ from studies.results.store import DB_NAME, WriterLock
 from studies.results.table import export
 from tests.studies.sweep_files import stored_trials, write_toml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]  # the repository
 KILLS = 3
 
 
