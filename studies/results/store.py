@@ -51,7 +51,11 @@ CREATE TABLE IF NOT EXISTS rows (
 
 
 class StoreError(ValueError):
-    """A results directory that cannot be used as asked (another study's results, no database)."""
+    """A results directory that cannot be used as asked (another study's results, no database, damage)."""
+
+
+class _Uninitialised(Exception):
+    """The database exists but its tables do not (its creation was cut short)."""
 
 
 def _dumps(obj) -> str:
@@ -160,24 +164,36 @@ class Store:
         return cls(path, readonly=True)
 
     @classmethod
-    def preflight(cls, directory, name: str, spec_hash: str, resume: bool) -> None:
+    def existing(cls, directory) -> dict | None:
+        """The study row of DIR's database (name, spec_hash, spec, created), or None where there is no
+        database or its creation was cut short. Read through a read-write handle that only reads: unlike
+        a read-only one, it leaves no -wal/-shm files behind when it closes."""
+        path = Path(directory) / DB_NAME
+        if not path.is_file():
+            return None
+        store = cls(path)
+        try:
+            return store.study()
+        finally:
+            store.close()
+
+    @classmethod
+    def preflight(cls, directory, name: str, resume: bool, differs=None) -> None:
         """Refuse, without writing anything, a DIR that cannot take this study: one holding another
-        study's results, the same study without ``resume``, or a folder that is not a results directory."""
+        study's results, the same study with other trials (``differs(existing_study_row)`` returns why,
+        or None when the trials are the same), the same study without ``resume``, or a folder that is not
+        a results directory."""
         directory = Path(directory)
         path = directory / DB_NAME
         if path.exists():
-            # a read-write handle that only reads: unlike a read-only one, it leaves no -wal/-shm
-            # files behind when it closes
-            store = cls(path)
-            try:
-                existing = store.study()
-            finally:
-                store.close()
-            if existing is not None and (existing["name"], existing["spec_hash"]) != (name, spec_hash):
-                raise StoreError(
-                    f"--out {directory} holds results of another study ({existing['name']}, spec "
-                    f"{existing['spec_hash']}); choose another --out"
-                )
+            existing = cls.existing(directory)
+            if existing is not None and existing["name"] != name:
+                raise StoreError(f"--out {directory} holds results of another study ({existing['name']}); "
+                                 "choose another --out")
+            reason = differs(existing) if existing is not None and differs is not None else None
+            if reason:
+                raise StoreError(f"--out {directory} holds results of {name} with other trials ({reason}); "
+                                 "undo those changes to resume it, or choose another --out for the new trials")
             if existing is not None and not resume:
                 raise StoreError(
                     f"--out {directory} already holds results of this study; pass --resume to finish "
@@ -189,27 +205,34 @@ class Store:
             raise StoreError(f"--out {directory} exists and is not a prunelab results directory; choose another --out")
 
     @classmethod
-    def create_or_resume(cls, directory, name: str, spec_hash: str, spec: dict, created: str, resume: bool) -> "Store":
+    def create_or_resume(cls, directory, name: str, spec_hash: str, spec: dict, created: str, resume: bool,
+                         differs=None) -> "Store":
         """Open DIR for writing a study, as its only writer. A directory holding another study's
-        results, or the same study without ``resume``, is refused and left untouched."""
+        results, other trials of this study, or this study without ``resume``, is refused and left
+        untouched. Resuming with another ``[analysis]`` (or description) stores the new spec: the trials
+        are the same, the report reads the new analysis."""
         directory = Path(directory)
-        cls.preflight(directory, name, spec_hash, resume)
+        cls.preflight(directory, name, resume, differs)
         directory.mkdir(parents=True, exist_ok=True)
         lock = WriterLock(directory)
         lock.acquire()
         try:
-            cls.preflight(directory, name, spec_hash, resume)  # again, now that no one else can write
+            cls.preflight(directory, name, resume, differs)  # again, now that no one else can write
             store = cls(directory / DB_NAME)
             store.lock = lock
         except BaseException:
             lock.release()
             raise
-        if store.study() is None:  # a new directory, or one whose creation was cut short
+        existing = store.study()
+        if existing is None:  # a new directory, or one whose creation was cut short
             with store.transaction() as c:
                 for statement in SCHEMA.strip().split(";"):
                     if statement.strip():
                         c.execute(statement)
                 c.execute("INSERT INTO study VALUES (?, ?, ?, ?)", (name, spec_hash, _dumps(spec), created))
+        elif _dumps(existing["spec"]) != _dumps(spec) or existing["spec_hash"] != spec_hash:
+            with store.transaction() as c:
+                c.execute("UPDATE study SET spec = ?, spec_hash = ?", (_dumps(spec), spec_hash))
         return store
 
     def close(self) -> None:
@@ -230,40 +253,63 @@ class Store:
             self.conn.execute("COMMIT")
 
     # -- reading -------------------------------------------------------------------------
+    def _query(self, sql: str) -> list[tuple]:
+        """Rows of a read; a damaged database (truncated, corrupted, not SQLite, undecodable JSON) is a
+        StoreError naming the file."""
+        try:
+            return self.conn.execute(sql).fetchall()
+        except sqlite3.OperationalError as e:
+            if "no such table" in str(e):
+                raise _Uninitialised() from None
+            raise StoreError(f"{self.path} cannot be read ({e}); it may be damaged") from None
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path} is not a readable prunelab results database ({e})") from None
+
     def study(self) -> dict | None:
         try:
-            row = self.conn.execute("SELECT name, spec_hash, spec, created FROM study").fetchone()
-        except sqlite3.OperationalError:
+            rows = self._query("SELECT name, spec_hash, spec, created FROM study")
+        except _Uninitialised:
             return None
-        if row is None:
+        if not rows:
             return None
-        return {"name": row[0], "spec_hash": row[1], "spec": json.loads(row[2]), "created": row[3]}
+        name, spec_hash, spec, created = rows[0]
+        return {"name": name, "spec_hash": spec_hash, "spec": self._json(spec), "created": created}
+
+    def _json(self, text):
+        try:
+            return json.loads(text)
+        except (TypeError, ValueError) as e:
+            raise StoreError(f"{self.path} holds a record that is not valid JSON ({e}); it may be damaged") from None
 
     def trial_status(self) -> dict[str, str]:
-        return dict(self.conn.execute("SELECT trial, status FROM trials").fetchall())
+        try:
+            return dict(self._query("SELECT trial, status FROM trials"))
+        except _Uninitialised:
+            return {}
 
     def trials(self) -> list[dict]:
-        out = []
-        for trial, fields, status, reason, results, started, ended in self.conn.execute(
-            "SELECT trial, fields, status, reason, results, started, ended FROM trials ORDER BY trial"
-        ):
-            out.append({
-                "trial": trial, "fields": json.loads(fields), "status": status, "reason": reason,
-                "results": json.loads(results) if results else {}, "started": started, "ended": ended,
-            })
-        return out
+        try:
+            rows = self._query("SELECT trial, fields, status, reason, results, started, ended FROM trials ORDER BY trial")
+        except _Uninitialised:
+            return []
+        return [{"trial": trial, "fields": self._json(fields), "status": status, "reason": reason,
+                 "results": self._json(results) if results else {}, "started": started, "ended": ended}
+                for trial, fields, status, reason, results, started, ended in rows]
 
     def rows(self) -> list[dict]:
-        return [
-            {"trial": t, "sparsity": s, **json.loads(d)}
-            for t, s, d in self.conn.execute("SELECT trial, sparsity, data FROM rows ORDER BY trial, sparsity")
-        ]
+        try:
+            rows = self._query("SELECT trial, sparsity, data FROM rows ORDER BY trial, sparsity")
+        except _Uninitialised:
+            return []
+        return [{"trial": t, "sparsity": s, **self._json(d)} for t, s, d in rows]
 
     def runs(self) -> list[dict]:
-        return [
-            {"run_id": r, "started": s, "ended": e, "status": st, "provenance": json.loads(p)}
-            for r, s, e, p, st in self.conn.execute("SELECT run_id, started, ended, provenance, status FROM runs")
-        ]
+        try:
+            rows = self._query("SELECT run_id, started, ended, provenance, status FROM runs")
+        except _Uninitialised:
+            return []
+        return [{"run_id": r, "started": s, "ended": e, "status": st, "provenance": self._json(p)}
+                for r, s, e, p, st in rows]
 
     # -- writing -------------------------------------------------------------------------
     def begin_run(self, started: str, provenance: dict) -> int:

@@ -8,8 +8,10 @@ finish, in any order. The runner, in the calling process, is the store's only wr
 - ``LocalEngine``: groups run in this process (workers=1) or in a pool of worker processes, each
   with ``torch.set_num_threads(cores // workers)`` (two processes with two threads each ran 5-15x slower than with one each).
 - ``DaskEngine``: groups run as tasks on a Dask distributed cluster: the scheduler at ``address``
-  (``tcp://HOST:PORT`` or a scheduler file), or, without an address, a ``LocalCluster`` that
-  listens on 127.0.0.1 only, with no dashboard, one single-threaded process per worker. A task
+  (``tcp://HOST:PORT``, ``tls://HOST:PORT`` or a scheduler file; TLS credentials from Dask's
+  configuration, docs/cluster.md), or, without an address, a ``LocalCluster`` that listens on
+  127.0.0.1 only, over TLS with credentials generated for it (``Security.temporary()``), with no
+  dashboard, one single-threaded process per worker. A task
   lost with its worker is rerun elsewhere by the scheduler; a task that fails is retried
   ``retries`` times, then its trials are recorded as failed with the reason.
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import traceback
 import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -74,10 +77,13 @@ def run_group_safely(study_name: str, group: list[tuple[str, dict]]) -> list[Tri
     torch.set_flush_denormal(True)
     study = catalog.get(study_name)
     try:
-        return study.run_group(group)
-    except Exception as e:  # a trial that raises is recorded with its reason; the sweep goes on
+        outcomes = study.run_group(group)
+    except Exception as e:  # a group that raises is recorded with its reason; the sweep goes on
         reason = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}"
         return failed_outcomes(group, reason)
+    by_name = {o.name: o for o in outcomes}
+    missing = [(n, f) for n, f in group if n not in by_name]
+    return [study.screen(o) for o in outcomes] + failed_outcomes(missing, "the study returned no outcome for it")
 
 
 def _run(study_name, group):
@@ -112,14 +118,20 @@ class LocalEngine:
         return {"engine": "local", "workers": self.workers}
 
     def map_groups(self, study_name, groups):
-        """Yield ``(group, outcomes, started, ended)`` as groups finish."""
-        if self.workers == 1:
+        """Yield ``(group, outcomes, started, ended)`` as groups finish. More workers than groups or than
+        cores would only idle or oversubscribe: they are capped, with a note on stderr."""
+        cores = os.cpu_count() or 1
+        workers = max(1, min(self.workers, len(groups), cores))
+        if workers < self.workers:
+            print(f"prunelab: --workers {self.workers} capped at {workers} ({len(groups)} group(s) to run, "
+                  f"{cores} core(s))", file=sys.stderr)
+        if workers == 1:
             for g in groups:
                 outcomes, started, ended = _run(study_name, g)
                 yield g, outcomes, started, ended
             return
-        threads = max(1, (os.cpu_count() or 1) // self.workers)
-        with ProcessPoolExecutor(self.workers, initializer=_set_threads, initargs=(threads,)) as pool:
+        threads = max(1, cores // workers)
+        with ProcessPoolExecutor(workers, initializer=_set_threads, initargs=(threads,)) as pool:
             futures = {pool.submit(_run_as_json, study_name, g): g for g in groups}
             for f in as_completed(futures):
                 text, started, ended = f.result()
@@ -154,12 +166,13 @@ class DaskEngine:
     """
 
     def __init__(self, workers: int = 1, address: str | None = None, retries: int = DASK_RETRIES,
-                 connect_timeout: float = CONNECT_TIMEOUT_S):
+                 connect_timeout: float = CONNECT_TIMEOUT_S, security=None):
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise EngineError(f"--workers must be an integer >= 1, got {workers!r}")
         if address is not None:
             _check_address(address)
         self.workers, self.address, self.retries, self.connect_timeout = workers, address, retries, connect_timeout
+        self.security = security  # a distributed.Security for --address (None: Dask's configuration)
         self.client = self.cluster = None
         self._depth = 0
 
@@ -183,17 +196,24 @@ class DaskEngine:
             raise EngineError(f"--engine dask needs dask[distributed]: {e}") from None
         timeout = f"{self.connect_timeout}s"
         if self.address is None:
-            # everything on loopback: the scheduler, the workers, and the scheduler's HTTP
-            # endpoint (health and metrics; no dashboard) on a free port
+            # everything on loopback (the scheduler, the workers, and the scheduler's HTTP endpoint for
+            # health and metrics; no dashboard) and over TLS with credentials made for this cluster alone,
+            # so another user of the machine can neither connect to the scheduler nor run code on it
+            from distributed import Security
+
+            security = self.security = Security.temporary()
             self.cluster = LocalCluster(
                 n_workers=self.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                protocol="tls://", security=security,
                 dashboard_address=None, worker_dashboard_address=None,
                 scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
                 env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
             )
-            self.client = Client(self.cluster, set_as_default=False, timeout=timeout)
+            self.client = Client(self.cluster, security=security, set_as_default=False, timeout=timeout)
         else:
             where = {"scheduler_file": self.address} if "://" not in self.address else {"address": self.address}
+            if self.security is not None:
+                where["security"] = self.security
             try:
                 self.client = Client(**where, set_as_default=False, timeout=timeout)
             except (OSError, TimeoutError, ValueError) as e:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import catalog
-from .spec import SpecError, expand, spec_hash, trial_name, validate
+from .spec import SpecError, count_trials, expand, spec_hash, trial_name, validate
 from .study import Study
 
 
@@ -27,8 +27,12 @@ class Plan:
     groups: list[list[tuple[str, dict]]]
 
 
-def plan(spec: dict) -> Plan:
-    """Validate a spec and every trial in it, and group the trials; raises SpecError before any work."""
+MAX_TRIALS = 20_000  # a larger plan is refused unless asked for (``--max-trials``): it is likely a typo
+
+
+def plan(spec: dict, max_trials: int = MAX_TRIALS) -> Plan:
+    """Validate a spec and every trial in it, and group the trials; raises SpecError before any work.
+    A spec of more than ``max_trials`` trials is refused before it is expanded."""
     if not isinstance(spec, dict) or "study" not in spec:
         raise SpecError("a spec must name its study: study = \"NAME\"")
     if not isinstance(spec["study"], str):
@@ -37,6 +41,10 @@ def plan(spec: dict) -> Plan:
     spec = validate(spec, study.trial_fields, study.analysis_fields, source_study=study.source_study)
     if study.source_study is not None:
         return Plan(study, spec, spec_hash(spec), [], [])
+    n = count_trials(spec)
+    if n > max_trials:
+        raise SpecError(f"the spec plans {n:,} trials, more than the limit of {max_trials:,}; check the grid "
+                        "(its axes multiply), or raise the limit with --max-trials")
     trials = []
     for fields in expand(spec, study.trial_fields):
         study.check_trial(fields)

@@ -1,8 +1,25 @@
-"""A one-line progress bar on stderr: trials done, failed, and an estimate of the time left."""
+"""The progress of a run on stderr: trials done, failed, and an estimate of the time left.
+
+On a terminal it is one line redrawn in place; otherwise (a log file, a pipe) it writes plain lines, at
+most one every ``LOG_EVERY_S`` seconds and one at the end, without carriage returns.
+
+A group runs as one ensemble, so the runner learns of its trials when the group ends. A study whose
+group finishes its trials one after the other reports each with :func:`trial_finished`; when the group
+runs in this process the bar moves per trial (in worker processes the call does nothing).
+"""
 from __future__ import annotations
 
 import sys
 import time
+
+LOG_EVERY_S = 30.0
+_sink = None  # the live bar of this process, if any
+
+
+def trial_finished(n: int = 1) -> None:
+    """Called by a study's ``run_group`` when it has finished ``n`` more of its trials."""
+    if _sink is not None:
+        _sink(n)
 
 
 class Progress:
@@ -10,32 +27,65 @@ class Progress:
         self.total, self.label = total, label
         self.stream = stream or sys.stderr
         self.enabled = enabled
-        self.done = self.failed = 0
-        self.start = time.monotonic()
+        self.tty = enabled and bool(getattr(self.stream, "isatty", lambda: False)())
+        self.done = self.failed = self.partial = 0
+        self.start = self.last_line = time.monotonic()
+        self._draw(force=True)
+
+    def __enter__(self):
+        global _sink
+        _sink = self.tick
+        return self
+
+    def __exit__(self, *exc):
+        global _sink
+        _sink = None
+        self.close()
+        return False
+
+    def tick(self, n: int = 1) -> None:
+        """Trials of the running group finished (not yet stored)."""
+        self.partial += n
         self._draw()
 
     def update(self, done: int = 0, failed: int = 0) -> None:
+        """A group's trials were stored."""
         self.done += done
         self.failed += failed
-        self._draw()
+        self.partial = 0
+        self._draw(force=not self.tty)
 
-    def _draw(self) -> None:
-        if not self.enabled:
-            return
-        finished = self.done + self.failed
-        frac = finished / self.total if self.total else 1.0
-        width = 28
-        bar = "#" * int(round(frac * width)) + "-" * (width - int(round(frac * width)))
+    def _line(self) -> str:
+        finished = min(self.done + self.failed + self.partial, self.total)
         elapsed = time.monotonic() - self.start
         eta = "--:--" if finished == 0 else _clock(elapsed / finished * (self.total - finished))
-        line = f"\r{self.label} [{bar}] {finished}/{self.total} trials, {self.failed} failed, left {eta}"
-        self.stream.write(line)
+        return f"{finished}/{self.total} trials, {self.failed} failed, {_clock(elapsed)} elapsed, left {eta}", finished
+
+    def _draw(self, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        text, finished = self._line()
+        if self.tty:
+            frac = finished / self.total if self.total else 1.0
+            width = 28
+            bar = "#" * int(round(frac * width)) + "-" * (width - int(round(frac * width)))
+            self.stream.write(f"\r{self.label} [{bar}] {text}")
+        elif force or time.monotonic() - self.last_line >= LOG_EVERY_S:
+            self.stream.write(f"{self.label}: {text}\n")
+            self.last_line = time.monotonic()
+        else:
+            return
         self.stream.flush()
 
     def close(self) -> None:
-        if self.enabled:
+        if not self.enabled:
+            return
+        if self.tty:
             self.stream.write(f"  ({_clock(time.monotonic() - self.start)})\n")
-            self.stream.flush()
+        else:
+            text, _ = self._line()
+            self.stream.write(f"{self.label}: finished: {text}\n")
+        self.stream.flush()
 
 
 def _clock(seconds: float) -> str:

@@ -25,6 +25,7 @@ import difflib
 import hashlib
 import itertools
 import json
+import math
 import tomllib
 import typing
 from pathlib import Path
@@ -38,14 +39,48 @@ TOP_KEYS = ("study", "seeds", "base", "grid", "zip", "analysis", "description", 
 TRIAL_KEYS = ("seeds", "base", "grid", "zip")  # what a study with trials of its own plans from
 
 
-def field(default, help: str, choices: tuple | None = None):
-    """A trial field with its help text (and allowed values) beside it."""
+def field(default, help: str, choices: tuple | None = None, *, low: float | None = None,
+          high: float | None = None, low_open: bool = False, high_open: bool = False):
+    """A trial (or analysis) field with its help text, and where they apply its allowed values
+    (``choices``) and its range: ``low <= value <= high``, with ``low_open`` / ``high_open`` for strict
+    bounds. A list field's range applies to each of its items. Both are checked when the spec is read."""
     meta = {"help": help}
     if choices is not None:
         meta["choices"] = tuple(choices)
+    if low is not None or high is not None:
+        meta["range"] = (low, high, low_open, high_open)
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=lambda d=default: json.loads(json.dumps(d)), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
+
+
+def range_text(name: str, bounds) -> str:
+    """``0 < confidence < 1``, ``n_bootstrap >= 10``: a field's range as a user reads it."""
+    low, high, low_open, high_open = bounds
+    if low is not None and high is not None:
+        return f"{low:g} {'<' if low_open else '<='} {name} {'<' if high_open else '<='} {high:g}"
+    if low is not None:
+        return f"{name} {'>' if low_open else '>='} {low:g}"
+    return f"{name} {'<' if high_open else '<='} {high:g}"
+
+
+def _in_range(value, bounds) -> bool:
+    low, high, low_open, high_open = bounds
+    if low is not None and (value <= low if low_open else value < low):
+        return False
+    return not (high is not None and (value >= high if high_open else value > high))
+
+
+def _non_finite(value):
+    """The first NaN or infinite number inside a value (lists and tables included), or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return value
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for v in items:
+        bad = _non_finite(v)
+        if bad is not None:
+            return bad
+    return None
 
 
 def _suggest(key: str, allowed) -> str:
@@ -92,9 +127,17 @@ def check_field(fields_cls, key: str, value, where: str) -> None:
     hints = typing.get_type_hints(fields_cls)
     if not _type_ok(value, hints[key]):
         raise SpecError(f"{where}.{key}: expected {_type_name(hints[key])}, got {value!r}")
+    bad = _non_finite(value)
+    if bad is not None:
+        raise SpecError(f"{where}.{key}: {bad!r} is not a finite number; give a finite value")
     choices = known[key].metadata.get("choices")
     if choices is not None and value not in choices:
         raise SpecError(f"{where}.{key}: {value!r} is not allowed; choose one of {', '.join(map(repr, choices))}")
+    bounds = known[key].metadata.get("range")
+    if bounds is not None and value is not None:
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, (int, float)) and not _in_range(v, bounds):
+                raise SpecError(f"{where}.{key}: {v!r} is out of range; allowed: {range_text(key, bounds)}")
 
 
 def _as_declared(value, tp):
@@ -148,9 +191,35 @@ def trial_name(study: str, trial: dict, fields_cls) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+IDENTITY_KEYS = ("study", "seeds", "base", "grid", "zip", "source")  # what decides which trials run
+
+
 def spec_hash(spec: dict) -> str:
-    blob = json.dumps(spec, sort_keys=True, separators=(",", ":"))
+    """The identity of a spec's trials: a hash of everything but ``[analysis]`` and the description, so a
+    spec whose only change is in [analysis] resumes on the same results directory and re-reports."""
+    identity = {k: spec[k] for k in IDENTITY_KEYS if k in spec}
+    blob = json.dumps(identity, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def changed_fields(old: dict, new: dict) -> list[str]:
+    """What differs between two specs' trial definitions, as ``base.lr``, ``grid.intrinsic_dim``, ``seeds``."""
+    out = []
+    for key in IDENTITY_KEYS:
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) or isinstance(b, dict):
+            a, b = a or {}, b or {}
+            out += [f"{key}.{k}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+        elif a != b:
+            out.append(key)
+    return out
+
+
+def count_trials(spec: dict) -> int:
+    """How many trials a validated spec expands to, without expanding it."""
+    n = len(spec["seeds"]) * math.prod(len(v) for v in spec.get("grid", {}).values())
+    zipped = spec.get("zip", {})
+    return n * (len(next(iter(zipped.values()))) if zipped else 1)
 
 
 def _validate_source(spec: dict, source_study: str):
@@ -195,6 +264,9 @@ def validate(spec: dict, fields_cls, analysis_cls, source_study: str | None = No
     seeds = spec.get("seeds")
     if not (isinstance(seeds, list) and seeds and all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)):
         raise SpecError(f"seeds: expected a non-empty list of integers, got {seeds!r}")
+    negative = [s for s in seeds if not 0 <= s < 2**63]
+    if negative:
+        raise SpecError(f"seeds: every seed must be an integer in [0, 2^63), got {negative}")
     if len(set(seeds)) != len(seeds):
         dup = sorted({s for s in seeds if seeds.count(s) > 1})
         raise SpecError(f"seeds: duplicates are not allowed, got {dup} more than once")
@@ -239,11 +311,20 @@ def _validate_analysis(spec: dict, analysis_cls) -> dict:
 
 
 def load_toml(path) -> dict:
+    """A spec file read as TOML; every way it can fail names the file."""
     path = Path(path)
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
+        text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise SpecError(f"spec file {str(path)!r} does not exist") from None
+    except IsADirectoryError:
+        raise SpecError(f"spec file {str(path)!r} is a directory, not a TOML file") from None
+    except UnicodeDecodeError as e:
+        raise SpecError(f"spec file {str(path)!r} is not UTF-8 text (byte {e.start}: {e.reason}); "
+                        "save it as UTF-8") from None
+    except OSError as e:
+        raise SpecError(f"spec file {str(path)!r} cannot be read: {e.strerror or e}") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise SpecError(f"spec file {str(path)!r} is not valid TOML: {e}") from None

@@ -10,6 +10,7 @@ are drawn from that directory's table.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -50,6 +51,25 @@ class Study:
     theory_points: Callable[..., "object"] | None = None
     # the study whose stored trials this one analyses (None: it runs trials of its own)
     source_study: str | None = None
+    # row and result columns that may hold NaN in a done trial (where undefined, e.g. a theory outside its
+    # domain); every other number must be finite. Rows with dead members may leave their metrics NaN.
+    optional_columns: tuple[str, ...] = ()
+
+    def screen(self, outcome: TrialOutcome) -> TrialOutcome:
+        """A done outcome with a non-finite number where one is required becomes a failed outcome with
+        the column (and sparsity) named: a failure is never stored as a result."""
+        if outcome.status != "done":
+            return outcome
+        bad = _non_finite(outcome.results, self.optional_columns)
+        if bad:
+            return TrialOutcome(outcome.name, outcome.fields, "failed", f"non-finite result {bad}")
+        for row in outcome.rows:
+            optional = self.optional_columns + (METRIC_COLUMNS if row.get("dead") else ())
+            bad = _non_finite(row, optional)
+            if bad:
+                return TrialOutcome(outcome.name, outcome.fields, "failed",
+                                    f"non-finite {bad} at sparsity {row.get('sparsity')}")
+        return outcome
 
     def check_sources(self, spec: dict) -> None:
         """Refuse, before anything is written, a ``source`` that does not hold ``source_study``'s results."""
@@ -70,6 +90,24 @@ class Study:
             if found is None or found["name"] != self.source_study:
                 raise StoreError(f"source: {path} holds results of {found['name'] if found else 'no study'}, "
                                  f"expected {self.source_study}")
+
+
+# metrics a row may leave undefined when its members are dead (constant output): no live member to measure
+METRIC_COLUMNS = ("test_error", "train_error", "test_loss", "train_loss", "test_error_spread", "lmc_barrier",
+                  "lmc_barrier_error", "cka", "cka_output", "mode_connectivity")
+
+
+def _optional(column: str, optional: tuple[str, ...]) -> bool:
+    return column.startswith("theory_") or any(column == o or (o.endswith("*") and column.startswith(o[:-1]))
+                                               for o in optional)
+
+
+def _non_finite(record: dict, optional: tuple[str, ...]) -> str | None:
+    """The first required column of a record holding NaN or an infinity, or None."""
+    for key, value in record.items():
+        if isinstance(value, float) and not math.isfinite(value) and not _optional(key, optional):
+            return key
+    return None
 
 
 def source_dirs(spec: dict) -> list[Path]:

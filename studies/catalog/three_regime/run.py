@@ -25,6 +25,7 @@ import models
 
 from ...sweep.study import TrialOutcome
 from ...trials.data import metrics, stack, trial_data
+from ...trials.health import dense_failures
 from ...trials.temperature import temperature
 
 PER_MEMBER = ("lr", "langevin_T", "sam_rho", "weight_decay")  # may differ inside one ensemble
@@ -42,9 +43,12 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
                                  seeds=[d[0]["init"] for d in data])
     cfg = models.TrainConfig(loss=t0["loss"], epochs=t0["epochs"], batch_size=t0["batch_size"],
                              **{k: [t[k] for _, t in group] for k in PER_MEMBER})
+    initial_loss = models.evaluate(dense, X, y, loss=t0["loss"])["loss"]
     report = models.train(dense, X, y, cfg, seeds=[d[0]["order"] for d in data])
     dense_train = metrics(dense, X, y, t0["loss"])
     dense_test = metrics(dense, Xte, yte, t0["loss"])
+    failures = dense_failures(report.diverged, report.diverged_step, dense_test["error"], initial_loss,
+                              report.train_loss)
 
     # branches: for each trial, each density (1.0 = the dense control) and each retraining seed
     dens_axis = [1.0] + sorted(t0["densities"], reverse=True)
@@ -82,8 +86,8 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
 
     outcomes = []
     for k, (name, t) in enumerate(group):
-        if report.diverged[k]:
-            outcomes.append(TrialOutcome(name, t, "failed", f"dense training diverged at step {int(report.diverged_step[k])}"))
+        if failures[k]:
+            outcomes.append(TrialOutcome(name, t, "failed", failures[k]))
             continue
         results = {"temperature": temperature(t), "dense_test_error": float(dense_test["error"][k]),
                    "dense_train_error": float(dense_train["error"][k]), "dense_train_loss": float(dense_train["loss"][k]),

@@ -62,14 +62,14 @@ def test_one_and_two_local_workers_give_identical_tables(reference, tmp_path, ca
     assert len(plan(engine_spec()).groups) == 6
     run_spec(engine_spec(), tmp_path / "local2", engine=LocalEngine(workers=2))
     pd.testing.assert_frame_equal(reference, table(tmp_path / "local2"))
-    # the progress bar moves once per finished group
-    assert progress_counts(capsys.readouterr().err) == [0, 4, 8, 12, 16, 20, 24]
+    # with worker processes the progress moves once per finished group (then the closing line)
+    assert progress_counts(capsys.readouterr().err) == [0, 4, 8, 12, 16, 20, 24, 24]
 
 
-def test_the_cluster_prunelab_starts_listens_on_loopback_only(cluster):
-    assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+def test_the_cluster_prunelab_starts_listens_on_loopback_only_over_tls(cluster):
+    assert cluster.scheduler_address.startswith("tls://127.0.0.1:")
     workers = cluster.client.scheduler_info()["workers"]
-    assert len(workers) == 2 and all(w.startswith("tcp://127.0.0.1:") for w in workers)
+    assert len(workers) == 2 and all(w.startswith("tls://127.0.0.1:") for w in workers)
     # every listening socket of the scheduler (this process) and of the worker processes is on 127.0.0.1
     pids = [os.getpid(), *cluster.client.run(os.getpid).values()]
     listening = [c.laddr for pid in pids for c in psutil.Process(pid).net_connections(kind="inet")
@@ -79,10 +79,21 @@ def test_the_cluster_prunelab_starts_listens_on_loopback_only(cluster):
 
 
 def test_dask_and_local_engines_give_identical_tables(cluster, reference, tmp_path, capsys):
-    # connect to the running scheduler by address, as `--engine dask --address tcp://...` does
-    run_spec(engine_spec(), tmp_path / "dask", engine=make_engine("dask", address=cluster.scheduler_address))
+    # connect to the running scheduler by address (with its credentials), as `--engine dask --address` does
+    engine = DaskEngine(address=cluster.scheduler_address, security=cluster.security)
+    run_spec(engine_spec(), tmp_path / "dask", engine=engine)
     pd.testing.assert_frame_equal(reference, table(tmp_path / "dask"))
-    assert progress_counts(capsys.readouterr().err) == [0, 4, 8, 12, 16, 20, 24]
+    assert progress_counts(capsys.readouterr().err) == [0, 4, 8, 12, 16, 20, 24, 24]
+
+
+def test_the_local_cluster_refuses_a_client_without_its_credentials(cluster):
+    from distributed import Client, Security
+
+    plain = "tcp://" + cluster.scheduler_address.split("://", 1)[1]
+    with pytest.raises((OSError, TimeoutError)):
+        Client(plain, timeout="2s", set_as_default=False)
+    with pytest.raises((OSError, TimeoutError)):  # TLS, with credentials of another certificate authority
+        Client(cluster.scheduler_address, security=Security.temporary(), timeout="2s", set_as_default=False)
 
 
 def test_a_group_that_raises_on_a_dask_worker_is_recorded_failed_with_its_reason(cluster):
