@@ -88,6 +88,10 @@ def estimate_dimension(X, method: str = "twonn", **options) -> float:
     DIMENSION_METHODS); ``options`` go to the skdim estimator's constructor or ``fit``."""
     check_choice("method", method, DIMENSION_METHODS)
     X = check_data(X, min_points=_MIN_POINTS[method])
+    distinct = len(np.unique(X, axis=0))
+    if distinct < _MIN_POINTS[method]:
+        raise ValueError(f"X holds {distinct} distinct point(s) among its {X.shape[0]} rows; {method!r} needs at "
+                         f"least {_MIN_POINTS[method]} distinct points (identical points have no dimension)")
     cls = _estimator(method)
     init_opts, fit_opts = _split_options(cls, method, options)
     if method == "lpca":

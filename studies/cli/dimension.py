@@ -128,6 +128,7 @@ def _run_kind(args) -> int:
             raise ValueError(f"{flag} is required with KIND={kind!r}")
     methods = _methods(args.method, "twonn")
     n = 4000 if args.n is None else args.n
+    check_sample_size(n, args.intrinsic_dim, args.ambient_dim)
     gen = manifolds.make_manifold(kind, args.intrinsic_dim, args.ambient_dim, noise=args.noise, seed=args.seed,
                                   **_options(args.option))
     X, _ = gen.sample(n, seed=args.seed)
@@ -140,17 +141,41 @@ def _run_kind(args) -> int:
     return 0
 
 
+NPY_MAGIC = b"\x93NUMPY"
+MAX_ENTRIES = 200_000_000  # numbers a generated sample (and its embedding) may hold: 1.6 GB in float64
+
+
 def load_points(path: str) -> np.ndarray:
     """A 2-D numeric array from a .npy file (never unpickled); ValueError naming the file otherwise."""
     if not os.path.isfile(path):
         raise ValueError(f"--file must be an existing .npy file, got {path!r} (not found)")
+    with open(path, "rb") as f:
+        head = f.read(len(NPY_MAGIC))
+    if head[:2] == b"PK":
+        raise ValueError(f"--file {path!r} is an .npz archive; save one 2-D array with numpy.save and give that")
+    if head != NPY_MAGIC:
+        raise ValueError(f"--file {path!r} is not a .npy file (it does not start with numpy's .npy header); "
+                         "save the points (rows) as a 2-D array with numpy.save")
     try:
         X = np.load(path, allow_pickle=False)
-    except ValueError as err:  # object arrays, or not a .npy file at all
-        raise ValueError(f"--file must be a .npy file holding a 2-D numeric array, could not read {path!r}: {err}") from None
-    if not isinstance(X, np.ndarray):
-        raise ValueError(f"--file must be a .npy file holding one array, got an archive of several ({path!r})")
+    except ValueError as err:  # an object array, which would need unpickling
+        raise ValueError(f"--file {path!r} holds an array of Python objects, which is never unpickled; save a "
+                         f"numeric array instead ({err})") from None
+    except (EOFError, OSError) as err:
+        raise ValueError(f"--file {path!r} is a damaged or truncated .npy file ({err})") from None
     return manifolds.check_data(X, name=f"the array in {path}")
+
+
+def check_sample_size(n: int, intrinsic_dim: int, ambient_dim: int) -> None:
+    """Refuse, before anything is allocated, a sample (n x D) or embedding (D x d) too large to hold."""
+    for flag, value in (("--n", n), ("--intrinsic-dim", intrinsic_dim), ("--ambient-dim", ambient_dim)):
+        if value < 1:
+            raise ValueError(f"{flag} must be >= 1, got {value}")
+    entries = n * ambient_dim + ambient_dim * (intrinsic_dim + 1)
+    if entries > MAX_ENTRIES:
+        raise ValueError(f"--n {n} x --ambient-dim {ambient_dim} asks for {entries:,} numbers "
+                         f"({entries * 8 / 2**30:.1f} GiB), more than the {MAX_ENTRIES:,} this command holds; "
+                         "ask for fewer points or a smaller ambient dimension")
 
 
 def _run_file(args) -> int:
@@ -177,6 +202,7 @@ def _run_calibrate(args) -> int:
         raise ValueError(f"--dims must be comma-separated integers, got {args.dims!r}") from None
     D = 256 if args.ambient_dim is None else args.ambient_dim
     n = 4000 if args.n is None else args.n
+    check_sample_size(n, max(dims), D)
     records = manifolds.calibrate(kinds, dims, D, n, methods=methods, seed=args.seed, noise=args.noise)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,24 +1,33 @@
 """The ``prunelab`` command line: demo, list, describe, run, status, report, export, dimension, theory.
 
-Bad input ends in a one-line message on stderr and exit status 2, never a traceback.
+Exit status: 0 when everything asked for was done; 1 when the command ran but some of it failed (a trial
+of ``run``, an unreadable directory of ``status``, ``report`` or ``export``; the last lines say which and
+where to look); 2 for bad input or a file that cannot be used, refused before any work starts, with one
+line on stderr naming the argument or path and what is wrong (never a traceback); 130 when interrupted.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import sqlite3
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from .. import catalog
 from ..results.store import StoreError
+from ..sweep.engines import EngineError
+from ..sweep.plan import MAX_TRIALS
 from ..sweep.spec import SpecError, load_toml
 from . import dimension, theory_curves
 
-USER_ERRORS = (SpecError, StoreError, ValueError, FileNotFoundError)
+USER_ERRORS = (SpecError, StoreError, EngineError, ValueError)
 SUBCOMMANDS = {"dimension": dimension, "theory": theory_curves}  # commands defined in modules of their own
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="prunelab", description="A synthetic-data testbed for the theory of neural-network pruning.")
+    p.add_argument("--version", action="version", version=f"prunelab {_version()}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     d = sub.add_parser("demo", help="run the quick studies and write their report (a few minutes on 2 cores)")
@@ -41,12 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--engine", default="local", choices=("local", "dask"),
                    help="local: a process pool on this machine (default); dask: a Dask cluster")
     r.add_argument("--address", help="tcp://HOST:PORT of a running Dask scheduler (default: start a LocalCluster on loopback)")
-    r.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    r.add_argument("--workers", type=int, default=1,
+                   help="worker processes (default 1; capped at the number of groups and of cores)")
+    r.add_argument("--max-trials", type=int, default=MAX_TRIALS,
+                   help=f"refuse a spec of more trials than this (default {MAX_TRIALS:,}; a larger grid is usually a typo)")
     r.add_argument("--no-report", action="store_true", help="do not draw the figures at the end")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
 
     st = sub.add_parser("status", help="show done / failed / pending trials of a results directory (also while it runs)")
     st.add_argument("dir")
+    st.add_argument("--json", action="store_true", help="one JSON document: every directory's counts and state")
 
     rep = sub.add_parser("report", help="draw figures and write summaries for every study under DIR")
     rep.add_argument("dir")
@@ -59,6 +72,22 @@ def build_parser() -> argparse.ArgumentParser:
     for mod in SUBCOMMANDS.values():
         mod.add_parser(sub)
     return p
+
+
+def _version() -> str:
+    try:
+        return metadata.version("prunelab")
+    except metadata.PackageNotFoundError:  # run from a source tree without installing it
+        return "unknown (not installed)"
+
+
+def _problems(problems: list[str], what: str) -> int:
+    """Name every directory that could not be handled on stderr; 1 if there was one, else 0."""
+    for line in problems:
+        print(f"prunelab: cannot {what} {line}", file=sys.stderr)
+    if problems:
+        print(f"prunelab: {len(problems)} directory(ies) could not be {what}ed; the others were", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _print_results(made: list[dict]) -> None:
@@ -92,12 +121,26 @@ def cmd_run(args) -> int:
 
     out = Path(args.out) if args.out else default_out
     engine = make_engine(args.engine, workers=args.workers, address=args.address)
-    run_spec(spec, out, resume=args.resume, progress=not args.quiet, engine=engine)
+    run_spec(spec, out, resume=args.resume, progress=not args.quiet, engine=engine, max_trials=args.max_trials)
+    failed = _report_failures(out)
     if not args.no_report:
         from ..report.index import report
 
-        _print_results(report(out))
-    return 0
+        made, problems = report(out)
+        _print_results(made)
+        _problems(problems, "report")
+    return 1 if failed else 0
+
+
+def _report_failures(out: Path) -> int:
+    """Say how many trials of a run directory failed and where to read why; returns that number."""
+    from ..results.status import directory_status
+
+    s = directory_status(out)
+    if s["failed"]:
+        print(f"prunelab: {s['failed']} of {s['total']} trials failed in {out}; their reasons are in "
+              f"{out / 'summary.md'} (prunelab report) and `prunelab status {out}`", file=sys.stderr)
+    return s["failed"]
 
 
 DEMO_STUDIES = ("intrinsic_dimension", "three_regime", "gibbs_learning")
@@ -109,6 +152,8 @@ def cmd_demo(args) -> int:
     from ..sweep.runner import run_spec
 
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise StoreError(f"--out {out} is a file; the demo writes a directory of run directories there")
     for name in DEMO_STUDIES:
         target = out / name
         resume = False
@@ -118,10 +163,11 @@ def cmd_demo(args) -> int:
             store.close()
             resume = existing is not None and existing["name"] == name  # a finished demo is re-reported
         run_spec(catalog.preset_spec(name, "quick"), target, resume=resume)
-    made = report(out)
+    failed = sum(_report_failures(out / name) for name in DEMO_STUDIES)
+    made, problems = report(out)
     _print_results(made)
     print(f"\nindex: {out / 'index.md'}")
-    return 0
+    return 1 if failed or _problems(problems, "report") else 0
 
 
 def cmd_list(args) -> int:
@@ -151,20 +197,29 @@ def main(argv=None) -> int:
         if args.command == "run":
             return cmd_run(args)
         if args.command == "status":
-            from ..results.status import status_lines
+            from ..results.status import tree_status
 
-            print("\n".join(status_lines(args.dir)))
-            return 0
+            statuses, problems = tree_status(args.dir)
+            if args.json:
+                doc = {"directories": [{**st, "directory": str(st["directory"])} for st in statuses],
+                       "unreadable": problems}
+                print(json.dumps(doc, indent=2))
+            else:
+                for st in statuses:
+                    print(f"{st['directory']}: {st['study']}: {st['done']} done, {st['failed']} failed, "
+                          f"{st['pending']} pending; {st['state']}")
+            return _problems(problems, "read")
         if args.command == "report":
             from ..report.index import report
 
-            _print_results(report(args.dir))
-            return 0
+            made, problems = report(args.dir)
+            _print_results(made)
+            return _problems(problems, "report")
         if args.command == "export":
             from ..results.table import export
 
-            export(args.dir, args.format, args.output)
-            return 0
+            _, problems = export(args.dir, args.format, args.output)
+            return _problems(problems, "read")
         if args.command in SUBCOMMANDS:
             return SUBCOMMANDS[args.command].run(args)
         parser.error(f"unknown command {args.command!r}")
@@ -174,6 +229,16 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # the reader of our output went away (e.g. `| head`)
         sys.stderr.close()
         return 0
+    except OSError as e:  # a file the command cannot use: full disk, read-only, missing folder, permissions
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        print(f"prunelab: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
+    except sqlite3.Error as e:
+        print(f"prunelab: error: the results database cannot be used ({type(e).__name__}: {e})", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("prunelab: error: out of memory; ask for smaller sizes", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("prunelab: interrupted; rerun with --resume to finish the missing trials", file=sys.stderr)
         return 130

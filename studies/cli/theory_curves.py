@@ -16,6 +16,8 @@ import sys
 
 import numpy as np
 
+from ..results.files import atomic_write
+
 CURVES = {
     "gibbs": "Gibbs learning of the perceptron, error arccos(R)/pi (T = 0: version space)",
     "gibbs-training": "training error of the Gibbs perceptron at temperature T",
@@ -63,7 +65,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--reg", default="0", help="ridge: ridge penalty reg (default 0, ridgeless)")
     p.add_argument("--format", default="csv", choices=("csv", "json"), help="output format (default csv)")
     p.add_argument("--plot", metavar="FILE", help="also draw the curve(s) into FILE (png, pdf, svg)")
+    p.add_argument("--max-points", type=int, default=MAX_POINTS,
+                   help=f"refuse more curve points than this (default {MAX_POINTS:,}: each point solves a saddle point)")
     return p
+
+
+MAX_POINTS = 100_000
 
 
 def _rows(args) -> tuple[list[dict], str]:
@@ -74,10 +81,15 @@ def _rows(args) -> tuple[list[dict], str]:
         raise ValueError(f"NAME must be one of {', '.join(CURVES)}, got {name!r}")
     alpha = parse_values(args.alpha, "alpha")
     temps = parse_values(args.temperature, "temperature")
+    others = [parse_values(args.noise_var, "noise-var"), parse_values(args.reg, "reg")] if name == "ridge" else []
+    points = len(alpha) * (len(temps) if name not in ("bayes", "hebb", "pseudoinverse") else 1)
+    points *= int(np.prod([len(v) for v in others])) if others else 1
+    if points > args.max_points:
+        raise ValueError(f"the curve asks for {points:,} points, more than --max-points {args.max_points:,}; "
+                         "ask for fewer (e.g. --alpha START:STOP:200) or raise --max-points")
     rows: list[dict] = []
     if name == "ridge":
-        noise = parse_values(args.noise_var, "noise-var")
-        regs = parse_values(args.reg, "reg")
+        noise, regs = others
         for s2 in noise:
             for lam in regs:
                 for T in temps:
@@ -122,7 +134,7 @@ def _plot(rows: list[dict], value: str, name: str, path: str) -> None:
     if len(groups) > 1:
         ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path)
+    atomic_write(path, lambda tmp: fig.savefig(tmp))
     plt.close(fig)
 
 

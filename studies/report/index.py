@@ -8,15 +8,24 @@ from pathlib import Path
 from ..analysis.agreement import agreement_lines
 from ..results.files import atomic_write_text
 from ..results.store import StoreError
-from ..results.table import run_dirs
+from ..results.table import READ_ERRORS, run_dirs
+from ..sweep.spec import SpecError
 from .summary import report_run
 
 
-def report(root) -> list[dict]:
+def report(root) -> tuple[list[dict], list[str]]:
+    """Report every readable run directory under ``root``; returns what was made and one line per
+    directory that could not be reported (its path and why), which index.md lists too."""
     root = Path(root)
-    made = [report_run(d) for d in run_dirs(root)]
-    if not made:
+    dirs = run_dirs(root)
+    if not dirs:
         raise StoreError(f"no results database under {root}")
+    made, problems = [], []
+    for d in dirs:
+        try:
+            made.append(report_run(d))
+        except READ_ERRORS + (SpecError,) as e:
+            problems.append(f"{d}: {e}")
     lines = ["# prunelab report", "", "## Theory against simulation", "",
              "Deviation of the seed-averaged test error from the theory's prediction, in standard errors over seeds "
              "(per study, over every condition and sparsity level with a prediction).", ""]
@@ -26,5 +35,7 @@ def report(root) -> list[dict]:
         counts = (f"{m['done']} trials done, {m['failed']} failed; " if m["done"] or m["failed"] else "")
         lines += [f"## {m['study']} ({rel})", "", f"{counts}[summary]({rel}/summary.md)", ""]
         lines += [f"![{p.stem}]({rel}/figures/{p.name})" for p in m["figures"] if p.suffix == ".png"] + [""]
+    if problems:
+        lines += ["## Not reported", ""] + [f"- {p}" for p in problems] + [""]
     atomic_write_text(root / "index.md", "\n".join(lines) + "\n")
-    return made
+    return made, problems

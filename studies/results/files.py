@@ -26,3 +26,17 @@ def atomic_write(path, write: Callable[[Path], object]) -> Path:
 
 def atomic_write_text(path, text: str) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def check_output_file(path) -> Path:
+    """Refuse, before any work, an output path that cannot be written: a directory, or one whose folder
+    does not exist or is not writable. The message names the path and what is wrong."""
+    path = Path(path)
+    if path.is_dir():
+        raise OSError(f"--output {path} is a directory; give a file name")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OSError(f"--output {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise OSError(f"--output {path}: the folder {folder} is not writable")
+    return path

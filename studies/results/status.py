@@ -7,8 +7,9 @@ runs, from another shell or another machine that sees the directory. A run still
 from __future__ import annotations
 
 from ..sweep.plan import plan
+from ..sweep.spec import SpecError
 from .store import Store, WriterLock
-from .table import run_dirs
+from .table import READ_ERRORS, run_dirs
 
 
 def directory_status(d) -> dict:
@@ -39,9 +40,21 @@ def directory_status(d) -> dict:
             "pending": len(names) - done - failed, "state": state}
 
 
+def tree_status(root) -> tuple[list[dict], list[str]]:
+    """The status of every readable run directory under ``root``, and one line per directory that could
+    not be read (its path and why)."""
+    out, problems = [], []
+    for d in run_dirs(root):
+        try:
+            out.append(directory_status(d))
+        except READ_ERRORS + (SpecError,) as e:
+            problems.append(f"{d}: {e}")
+    return out, problems
+
+
 def status_lines(root) -> list[str]:
     lines = []
-    for d in run_dirs(root):
-        s = directory_status(d)
-        lines.append(f"{d}: {s['study']}: {s['done']} done, {s['failed']} failed, {s['pending']} pending; {s['state']}")
+    for s in tree_status(root)[0]:
+        lines.append(f"{s['directory']}: {s['study']}: {s['done']} done, {s['failed']} failed, {s['pending']} pending; "
+                     f"{s['state']}")
     return lines

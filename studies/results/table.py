@@ -7,11 +7,12 @@ JSON text so the table stays flat.
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pandas as pd
 
-from .files import atomic_write
+from .files import atomic_write, check_output_file
 from .store import DB_NAME, Store, StoreError
 
 LEADING = ["study", "trial", "seed", "manifold", "intrinsic_dim", "ambient_dim", "n_train", "load",
@@ -52,33 +53,53 @@ def load_run(directory) -> pd.DataFrame:
     return df[first + [c for c in df.columns if c not in first]].reset_index(drop=True)
 
 
+# what reading one run directory can raise: a damaged or foreign database, an unreadable file
+READ_ERRORS = (StoreError, sqlite3.Error, OSError, ValueError)
+
+
 def load_all(root) -> pd.DataFrame:
+    """The tidy table of every run directory under ``root``; the first unreadable one raises."""
+    df, problems = load_tree(root, strict=True)
+    return df
+
+
+def load_tree(root, strict: bool = False) -> tuple[pd.DataFrame, list[str]]:
+    """The tidy table of every readable run directory under ``root``, and one line per directory that could
+    not be read (its path and why); ``strict`` raises on the first instead."""
     dirs = run_dirs(root)
     if not dirs:
         raise StoreError(f"no results database ({DB_NAME}) under {root}")
-    frames = [load_run(d) for d in dirs]
+    frames, problems = [], []
+    for d in dirs:
+        try:
+            frames.append(load_run(d))
+        except READ_ERRORS as e:
+            if strict:
+                raise
+            problems.append(f"{d}: {e}")
     frames = [f for f in frames if not f.empty]
     if not frames:
-        return pd.DataFrame(columns=LEADING)
-    return pd.concat(frames, ignore_index=True, sort=False)
+        return pd.DataFrame(columns=LEADING), problems
+    return pd.concat(frames, ignore_index=True, sort=False), problems
 
 
-def export(root, fmt: str, output=None):
-    """Write the tidy table of every study under ``root`` as csv or parquet, to ``output`` or stdout."""
+def export(root, fmt: str, output=None) -> tuple[pd.DataFrame, list[str]]:
+    """Write the tidy table of every readable study under ``root`` as csv or parquet, to ``output`` or
+    stdout; returns the table and the directories that could not be read. The output is checked before
+    anything is read, and written atomically (a failed write leaves no file behind)."""
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"--format must be csv or parquet, got {fmt!r}")
-    df = load_all(root)
-    if fmt == "csv":
-        if output is None:
-            import sys
-            df.to_csv(sys.stdout, index=False)
-        else:
-            atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))
-        return df
+    if output is not None:
+        check_output_file(output)
+    df, problems = load_tree(root)
     if output is None:
         import sys
-        df.to_parquet(sys.stdout.buffer, index=False)
-    else:
-        atomic_write(output, lambda tmp: df.to_parquet(tmp, index=False))
-    return df
 
+        if fmt == "csv":
+            df.to_csv(sys.stdout, index=False)
+        else:
+            df.to_parquet(sys.stdout.buffer, index=False)
+        return df, problems
+    write = (lambda tmp: df.to_csv(tmp, index=False)) if fmt == "csv" else (lambda tmp: df.to_parquet(tmp, index=False))
+    atomic_write(output, write)
+    return df, problems

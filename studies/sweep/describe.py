@@ -6,7 +6,7 @@ import dataclasses
 import json
 import typing
 
-from .spec import _type_name
+from .spec import _type_name, range_text
 from .study import Study
 
 
@@ -17,7 +17,8 @@ def field_rows(fields_cls) -> list[dict]:
     for f in dataclasses.fields(fields_cls):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         rows.append({"name": f.name, "type": _type_name(hints[f.name]), "default": default,
-                     "choices": f.metadata.get("choices"), "help": f.metadata.get("help", "")})
+                     "choices": f.metadata.get("choices"), "range": f.metadata.get("range"),
+                     "help": f.metadata.get("help", "")})
     return rows
 
 
@@ -37,6 +38,7 @@ def describe_lines(study: Study, presets: list[str]) -> list[str]:
         lines += [f"{title}:", ""]
         for r in field_rows(cls):
             choices = f"; one of {', '.join(_value(c) for c in r['choices'])}" if r["choices"] else ""
+            choices += f"; {range_text(r['name'], r['range'])}" if r["range"] else ""
             lines.append(f"  {r['name']} ({r['type']}, default {_value(r['default'])}{choices})")
             lines.append(f"      {r['help']}")
         lines.append("")

@@ -6,9 +6,10 @@ an uninterrupted one would) and only its missing trials are written.
 """
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
-from ..results.store import Store
+from ..results.store import DB_NAME, Store, StoreError
 from .engines import LocalEngine
 from .plan import MAX_TRIALS, Plan, pending_groups, plan
 from .progress import Progress
@@ -41,6 +42,8 @@ def run_spec(spec: dict, out, resume: bool = False, progress: bool = True, engin
         store = Store.create_or_resume(out, p.study.name, p.spec_hash, p.spec, now(), resume, differs)
         try:
             _execute(p, store, engine, progress)
+        except sqlite3.Error as e:  # e.g. a full disk: what was committed stays, the rest runs on --resume
+            raise StoreError(f"{out / DB_NAME} cannot be written ({e}); free the cause and rerun with --resume") from None
         finally:
             store.close()
     return out

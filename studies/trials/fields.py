@@ -38,15 +38,16 @@ class DataFields:
 
     manifold: str = field("linear", f"generator kind, one of {', '.join(manifolds.MANIFOLD_KINDS)}")
     manifold_options: dict = field({}, "extra generator options, e.g. {activation = 'tanh'}")
-    intrinsic_dim: int = field(8, "latent dimension d of the generator")
-    ambient_dim: int = field(256, "embedding dimension D (the student's input size)")
-    noise: float = field(0.0, "std of isotropic off-manifold Gaussian noise per ambient coordinate")
+    intrinsic_dim: int = field(8, "latent dimension d of the generator", low=1)
+    ambient_dim: int = field(256, "embedding dimension D (the student's input size)", low=1)
+    noise: float = field(0.0, "std of isotropic off-manifold Gaussian noise per ambient coordinate", low=0)
     teacher: str = field("perceptron", "label function of the latent coordinates, one of "
                          f"{', '.join(manifolds.TEACHER_KINDS)}")
     teacher_options: dict = field({}, "extra teacher options, e.g. {n_hidden = 4} for a committee")
-    label_noise: float = field(0.0, "probability that a training label is flipped (lowers the effective load)")
-    n_train: int = field(2000, "number of training examples P")
-    n_test: int = field(4000, "number of test examples (clean labels)")
+    label_noise: float = field(0.0, "probability that a training label is flipped (lowers the effective load)",
+                               low=0, high=0.5)
+    n_train: int = field(2000, "number of training examples P", low=1)
+    n_test: int = field(4000, "number of test examples (clean labels)", low=1)
 
 
 @dataclass
@@ -55,13 +56,13 @@ class TrainingFields:
 
     loss: str = field("logistic", "training loss", choices=("logistic", "hinge", "mse"))
     temperature_knob: str = field("lr", "which hyperparameter is reported as the temperature", choices=KNOBS)
-    lr: float = field(2.0, "learning rate of the dense training")
-    batch_size: int | None = field(None, "SGD batch size (null: full batch)")
-    epochs: int = field(300, "dense training epochs")
+    lr: float = field(2.0, "learning rate of the dense training", low=0, low_open=True)
+    batch_size: int | None = field(None, "SGD batch size (null: full batch)", low=1)
+    epochs: int = field(300, "dense training epochs", low=1)
     langevin_T: float = field(0.0, "Langevin temperature T (Gibbs measure exp(-E/T), E summed over examples; "
-                                   "0: plain gradient descent)")
-    sam_rho: float = field(0.0, "SAM radius rho (0: plain gradient)")
-    weight_decay: float = field(0.0, "L2 weight decay lambda (adds lambda/2 |w|^2 to the mean loss)")
+                                   "0: plain gradient descent)", low=0)
+    sam_rho: float = field(0.0, "SAM radius rho (0: plain gradient)", low=0)
+    weight_decay: float = field(0.0, "L2 weight decay lambda (adds lambda/2 |w|^2 to the mean loss)", low=0)
 
 
 def check_training_fields(t: dict) -> None:

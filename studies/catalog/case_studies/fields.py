@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...analysis.fields import BootstrapFields
 from ...sweep.spec import field
 
 
 @dataclass
-class CaseStudiesAnalysis:
-    barrier_threshold: float | None = field(None, "LMC barrier threshold of Regime I (null: fitted)")
-    cka_threshold: float | None = field(None, "CKA threshold of II-B (null: fitted)")
-    n_bootstrap: int = field(1000, "bootstrap resamples over seeds")
-    confidence: float = field(0.9, "coverage of the bootstrap intervals")
+class CaseStudiesAnalysis(BootstrapFields):
+    barrier_threshold: float | None = field(None, "LMC barrier threshold of Regime I (null: fitted)", low=0)
+    cka_threshold: float | None = field(None, "CKA threshold of II-B (null: fitted)", low=0, high=1)

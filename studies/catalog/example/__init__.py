@@ -19,6 +19,7 @@ import torch
 
 import models
 
+from ...analysis.fields import BootstrapFields
 from ...analysis.statistics import bootstrap_mean
 from ...plots.style import new_figure, save
 from ...sweep.spec import SpecError, field
@@ -37,9 +38,8 @@ class ExampleTrial(DataFields):
 
 
 @dataclass
-class ExampleAnalysis:
-    n_bootstrap: int = field(1000, "bootstrap resamples over seeds")
-    confidence: float = field(0.9, "coverage of the bootstrap interval")
+class ExampleAnalysis(BootstrapFields):
+    pass
 
 
 def check_trial(t: dict) -> None:

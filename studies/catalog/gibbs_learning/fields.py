@@ -28,12 +28,15 @@ class GibbsLearningTrial:
 
 @dataclass
 class GibbsLearningAnalysis:
-    z: float = field(3.0, "agreement with theory: |mean - theory| <= z standard errors over seeds")
+    z: float = field(3.0, "agreement with theory: |mean - theory| <= z standard errors over seeds", low=0,
+                     low_open=True)
     equilibrium_z: float = field(3.0, "a point is non_equilibrium when the teacher-started and other chains, or the "
-                                 "first and second half of the samples, differ by more than this many SE over seeds")
-    finite_size_c: float = field(0.25, "scale c of the O(1/N) finite-size correction of the Gibbs error, c/N")
-    finite_size_ratio: float = field(1.5, "a point is finite_size when c/N exceeds this many of its standard errors")
-    min_n_train: int = field(10, "a point with fewer training examples P is finite_size")
+                                 "first and second half of the samples, differ by more than this many SE over seeds",
+                                 low=0, low_open=True)
+    finite_size_c: float = field(0.25, "scale c of the O(1/N) finite-size correction of the Gibbs error, c/N", low=0)
+    finite_size_ratio: float = field(1.5, "a point is finite_size when c/N exceeds this many of its standard errors",
+                                     low=0, low_open=True)
+    min_n_train: int = field(10, "a point with fewer training examples P is finite_size", low=1)
 
 
 def check_trial(t: dict) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...analysis.fields import BootstrapFields
 from ...sweep.spec import SpecError, field
 
 ACTIVATIONS = ("tanh", "erf", "relu", "sign", "linear")
@@ -31,12 +32,11 @@ class HiddenManifoldLearningTrial:
 
 
 @dataclass
-class HiddenManifoldLearningAnalysis:
-    tolerance: float = field(0.005, "prunability tolerance of logistic students: absolute classification error")
+class HiddenManifoldLearningAnalysis(BootstrapFields):
+    tolerance: float = field(0.005, "prunability tolerance of logistic students: absolute classification error",
+                             low=0)
     mse_tolerance: float = field(0.01, "prunability tolerance of ridge students: absolute test MSE (labels have "
-                                       "variance about 1)")
-    n_bootstrap: int = field(1000, "bootstrap resamples over seeds")
-    confidence: float = field(0.9, "coverage of the bootstrap interval")
+                                       "variance about 1)", low=0)
 
 
 def check_trial(t: dict) -> None:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import manifolds
 
+from ...analysis.fields import BootstrapFields
 from ...sweep.spec import SpecError, field
 from ...trials.data import check_data_fields
 from ...trials.fields import DataFields, TrainingFields, check_training_fields
@@ -31,10 +32,8 @@ class IntrinsicDimensionTrial(TrainingFields, DataFields):
 
 
 @dataclass
-class IntrinsicDimensionAnalysis:
-    tolerance: float = field(0.005, "absolute test-error tolerance of prunability")
-    n_bootstrap: int = field(1000, "bootstrap resamples over seeds")
-    confidence: float = field(0.9, "coverage of the bootstrap interval")
+class IntrinsicDimensionAnalysis(BootstrapFields):
+    tolerance: float = field(0.005, "absolute test-error tolerance of prunability", low=0)
 
 
 def check_trial(t: dict) -> None:

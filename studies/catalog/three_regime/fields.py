@@ -31,9 +31,11 @@ class ThreeRegimeTrial(TrainingFields, DataFields):
 @dataclass
 class ThreeRegimeAnalysis:
     barrier_threshold: float | None = field(None, "LMC test-loss barrier above which a point is poorly connected "
-                                            "(Regime I); null: fitted as a change point of the data")
-    cka_threshold: float | None = field(None, "CKA above which well-connected points are similar (II-B); null: fitted")
-    significance: float = field(2.0, "|effect| / standard error needed to call the temperature effect's sign")
+                                            "(Regime I); null: fitted as a change point of the data", low=0)
+    cka_threshold: float | None = field(None, "CKA above which well-connected points are similar (II-B); null: fitted",
+                                        low=0, high=1)
+    significance: float = field(2.0, "|effect| / standard error needed to call the temperature effect's sign",
+                                low=0, low_open=True)
 
 
 def check_trial(t: dict) -> None:

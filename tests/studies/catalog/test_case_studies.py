@@ -39,9 +39,9 @@ def test_selection_regret_is_zero_for_the_oracle_and_measured_for_the_rules():
 
 # -- reading a stored three_regime run ------------------------------------------------------------
 TINY_SAM = {"study": "three_regime", "seeds": [0, 1, 2, 3],
-            "base": {"ambient_dim": 12, "intrinsic_dim": 4, "hidden": 8, "n_train": 200, "n_test": 300, "epochs": 3,
-                     "batch_size": 50, "densities": [0.5, 0.2], "retrain_epochs": 2, "retrain_batch_size": 50,
-                     "temperature_knob": "sam_rho"},
+            "base": {"ambient_dim": 12, "intrinsic_dim": 4, "hidden": 8, "n_train": 200, "n_test": 300, "epochs": 20,
+                     "lr": 1.0, "batch_size": 50, "densities": [0.5, 0.2], "retrain_epochs": 2, "retrain_lr": 1.0,
+                     "retrain_batch_size": 50, "temperature_knob": "sam_rho"},
             "grid": {"sam_rho": [0.0, 0.2]}}
 
 

@@ -9,9 +9,10 @@ from studies.results.table import load_all
 from studies.report.summary import report_run
 
 TINY = {"study": "three_regime", "seeds": [0, 1],
-        "base": {"ambient_dim": 12, "intrinsic_dim": 4, "hidden": 8, "n_train": 200, "n_test": 300, "epochs": 4,
-                 "batch_size": 50, "densities": [0.5, 0.2], "retrain_epochs": 3, "retrain_batch_size": 50},
-        "grid": {"lr": [0.05, 0.5]}}
+        "base": {"ambient_dim": 12, "intrinsic_dim": 4, "hidden": 8, "n_train": 200, "n_test": 300, "epochs": 20,
+                 "batch_size": 50, "densities": [0.5, 0.2], "retrain_epochs": 3, "retrain_lr": 0.5,
+                 "retrain_batch_size": 50},
+        "grid": {"lr": [0.5, 1.0]}}
 
 
 def test_tiny_sweep_runs_reports_and_states_the_effect(tmp_path):
@@ -19,7 +20,7 @@ def test_tiny_sweep_runs_reports_and_states_the_effect(tmp_path):
     run_spec(TINY, out, progress=False)
     df = load_all(out)
     assert len(df) == 4 * 3 and not df.duplicated(["trial", "sparsity"]).any()
-    assert set(df["temperature"]) == {0.05, 0.5} and set(df["temperature_knob"]) == {"lr"}
+    assert set(df["temperature"]) == {0.5, 1.0} and set(df["temperature_knob"]) == {"lr"}
     pruned = df[df.sparsity > 0]
     assert (pruned["lmc_barrier"].dropna() >= 0).all()
     assert pruned["cka"].dropna().between(0, 1 + 1e-9).all()

@@ -38,7 +38,7 @@ def existing(tmp_path_factory):
     (lambda s: s.update(seeds=[0, 1, 0]), "seeds: duplicates are not allowed, got [0] more than once"),
     (lambda s: s["grid"].update(intrinsic_dim=[2, 64]), "intrinsic_dim must be <= ambient_dim"),
     (lambda s: s.update(study=3), "study: expected the name of a study (a string), got 3"),
-    (lambda s: s["base"].update(noise=0.01), "holds results of another study"),  # valid, but not this directory's
+    (lambda s: s["base"].update(noise=0.01), "with other trials (changed: base.noise)"),  # valid, but not this directory's
 ])
 @pytest.mark.parametrize("engine", ["local", "dask"])
 def test_bad_input_is_refused_before_any_engine_starts_and_nothing_is_written(

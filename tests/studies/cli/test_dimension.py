@@ -59,8 +59,8 @@ def test_file_mode_estimates_user_data(tmp_path, capsys):
         (np.zeros(50), "2-D array"),
         (np.array([["a", "b"]] * 10), "real numbers"),
         (np.array([[1.0, np.nan]] * 10), "finite numbers"),
-        (np.array([{"a": 1}], dtype=object), "could not read"),
-        (b"not a numpy file", "could not read"),
+        (np.array([{"a": 1}], dtype=object), "holds an array of Python objects, which is never unpickled"),
+        (b"not a numpy file", "is not a .npy file"),
     ],
 )
 def test_file_mode_rejects_bad_files(tmp_path, capsys, content, match):
@@ -78,7 +78,7 @@ def test_file_mode_rejects_bad_files(tmp_path, capsys, content, match):
     "argv, match",
     [
         (["sphere", "--intrinsic-dim", "5", "--ambient-dim", "3"], "intrinsic_dim must be <= ambient_dim"),
-        (["sphere", "--intrinsic-dim", "0", "--ambient-dim", "3"], "intrinsic_dim must be an integer >= 1"),
+        (["sphere", "--intrinsic-dim", "0", "--ambient-dim", "3"], "--intrinsic-dim must be >= 1, got 0"),
         (["sphere", "--ambient-dim", "3"], "--intrinsic-dim is required"),
         (["klein", "--intrinsic-dim", "2", "--ambient-dim", "3"], "KIND must be one of"),
         (["linear", "--intrinsic-dim", "2", "--ambient-dim", "3", "--method", "pca"], "--method must name methods"),

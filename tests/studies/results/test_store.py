@@ -56,7 +56,7 @@ def test_an_out_holding_results_is_refused_without_resume_and_left_intact(finish
     before = load_all(finished)
     with pytest.raises(StoreError, match="--resume"):
         run_spec(make_spec(), finished, progress=False)
-    with pytest.raises(StoreError, match="another study"):
+    with pytest.raises(StoreError, match=r"with other trials \(changed: base.noise\)"):
         run_spec(make_spec(noise=0.01), finished, resume=True, progress=False)
     pd.testing.assert_frame_equal(before, load_all(finished))
 
