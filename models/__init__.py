@@ -3,7 +3,9 @@
 Takes tensors; never imports manifolds/, theory/ or studies/ (DESIGN.md).
 
 - ensemble.py: ``make_ensemble``, ``Ensemble`` (K students as stacked params), ``count_params``
-- training.py: ``TrainConfig``, ``train`` (GD/SGD, Langevin, SAM, masks), ``evaluate``, ``dead_members``
+- training.py: ``TrainConfig``, ``TrainReport``, ``train`` (GD/SGD with momentum, Langevin, SAM,
+  masks, epochs or steps, checkpoints and histories), ``evaluate``, ``dead_members``
+- schedules.py: ``Schedule`` (constant, step decay, cosine, linear warm-up; per step)
 - pruning.py: ``magnitude_masks``, ``random_masks``, ``apply_masks``, ``mask_sparsity``
 - imp.py: ``iterative_magnitude_pruning`` with weight rewinding
 - metrics.py: ``lmc_barrier``, ``linear_cka``
@@ -14,13 +16,14 @@ from .hessian import hessian_top_eigenvalue, hessian_trace, hessian_vector_produ
 from .imp import IMPResult, IMPRound, imp_ladder, iterative_magnitude_pruning
 from .losses import LOSSES
 from .metrics import interpolate, linear_cka, lmc_barrier
+from .schedules import SCHEDULES, Schedule
 from .pruning import SCOPES, apply_masks, magnitude_masks, mask_sparsity, random_masks
 from .training import TrainConfig, TrainReport, dead_members, evaluate, train
 
 __all__ = [
     "ACTIVATIONS", "ARCHS", "LOSSES", "SCOPES",
     "Ensemble", "make_ensemble", "count_params",
-    "TrainConfig", "TrainReport", "train", "evaluate", "dead_members",
+    "TrainConfig", "TrainReport", "train", "evaluate", "dead_members", "Schedule", "SCHEDULES",
     "magnitude_masks", "random_masks", "apply_masks", "mask_sparsity",
     "IMPResult", "IMPRound", "imp_ladder", "iterative_magnitude_pruning",
     "interpolate", "lmc_barrier", "linear_cka",
