@@ -6,26 +6,31 @@ Takes tensors; never imports manifolds/, theory/ or studies/ (DESIGN.md).
 - training.py: ``TrainConfig``, ``TrainReport``, ``train`` (GD/SGD with momentum, Langevin, SAM,
   masks, epochs or steps, checkpoints and histories), ``evaluate``, ``dead_members``
 - schedules.py: ``Schedule`` (constant, step decay, cosine, linear warm-up; per step)
-- pruning.py: ``magnitude_masks``, ``random_masks``, ``apply_masks``, ``mask_sparsity``
-- imp.py: ``iterative_magnitude_pruning`` with weight rewinding
+- pruning.py: ``magnitude_masks``, ``random_masks``, ``random_masks_like``, ``apply_masks``,
+  ``mask_sparsity``
+- imp.py: ``iterative_magnitude_pruning`` with weight rewinding; the re-initialisation and
+  random-pruning baselines (``reinitialised_baseline``, ``random_pruning_baseline``)
 - metrics.py: ``lmc_barrier``, ``linear_cka``
 - hessian.py: ``hessian_trace``, ``hessian_top_eigenvalue``, ``hessian_vector_product``
 """
 from .ensemble import ACTIVATIONS, ARCHS, Ensemble, count_params, make_ensemble
 from .hessian import hessian_top_eigenvalue, hessian_trace, hessian_vector_product
-from .imp import IMPResult, IMPRound, imp_ladder, iterative_magnitude_pruning
+from .imp import (IMPResult, IMPRound, imp_ladder, iterative_magnitude_pruning,
+                  random_pruning_baseline, reinitialised_baseline)
 from .losses import LOSSES
 from .metrics import interpolate, linear_cka, lmc_barrier
+from .pruning import (SCOPES, apply_masks, magnitude_masks, mask_sparsity, random_masks,
+                      random_masks_like)
 from .schedules import SCHEDULES, Schedule
-from .pruning import SCOPES, apply_masks, magnitude_masks, mask_sparsity, random_masks
 from .training import TrainConfig, TrainReport, dead_members, evaluate, train
 
 __all__ = [
     "ACTIVATIONS", "ARCHS", "LOSSES", "SCOPES",
     "Ensemble", "make_ensemble", "count_params",
     "TrainConfig", "TrainReport", "train", "evaluate", "dead_members", "Schedule", "SCHEDULES",
-    "magnitude_masks", "random_masks", "apply_masks", "mask_sparsity",
+    "magnitude_masks", "random_masks", "random_masks_like", "apply_masks", "mask_sparsity",
     "IMPResult", "IMPRound", "imp_ladder", "iterative_magnitude_pruning",
+    "reinitialised_baseline", "random_pruning_baseline",
     "interpolate", "lmc_barrier", "linear_cka",
     "hessian_trace", "hessian_top_eigenvalue", "hessian_vector_product",
 ]

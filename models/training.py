@@ -159,16 +159,17 @@ class TrainConfig:
 @dataclass
 class TrainReport:
     """What :func:`train` returns. Arrays are numpy, one entry per member (histories: one row
-    per epoch, one column per member). Losses are NaN for a member that has diverged by then;
-    errors are those of its last finite params."""
+    per epoch from ``start_epoch``, one column per member). Losses are NaN for a member that has
+    diverged by then; errors are those of its last finite params."""
 
     diverged: np.ndarray          # (K,) bool
     diverged_step: np.ndarray     # (K,) int64, step (0-based, counted over all epochs) or -1
     train_loss: np.ndarray        # (K,) float64, final mean training loss (NaN if diverged)
     train_error: np.ndarray       # (K,) float64, final training error (see models.losses)
     checkpoints: dict[int, dict[str, torch.Tensor]] = field(repr=False)  # epoch -> params
-    steps: int = 0                # optimisation steps taken per member
-    epochs: int = 0               # epochs run (in steps mode the last may be partial)
+    steps: int = 0                # optimisation steps taken per member (by this call)
+    epochs: int = 0               # epochs of the run (in steps mode the last may be partial)
+    start_epoch: int = 0          # the epoch this call started from (train's start_epoch)
     checkpoint_loss: dict[int, np.ndarray] = field(default_factory=dict)   # epoch -> (K,)
     checkpoint_error: dict[int, np.ndarray] = field(default_factory=dict)  # epoch -> (K,)
     loss_history: np.ndarray | None = field(default=None, repr=False)   # (epochs + 1, K)
@@ -176,16 +177,17 @@ class TrainReport:
 
     @property
     def initial_loss(self) -> np.ndarray | None:
-        """(K,) training loss before training: from the history or checkpoint 0, else None."""
+        """(K,) training loss before training: from the history or the first checkpoint if it is
+        the start of the run, else None."""
         if self.loss_history is not None:
             return self.loss_history[0]
-        return self.checkpoint_loss.get(0)
+        return self.checkpoint_loss.get(self.start_epoch)
 
     @property
     def initial_error(self) -> np.ndarray | None:
         if self.error_history is not None:
             return self.error_history[0]
-        return self.checkpoint_error.get(0)
+        return self.checkpoint_error.get(self.start_epoch)
 
     def select(self, members: Sequence[int]) -> "TrainReport":
         """The report of the members ``members`` (indices), e.g. one round of a batched run."""
@@ -196,7 +198,7 @@ class TrainReport:
             train_loss=self.train_loss[idx], train_error=self.train_error[idx],
             checkpoints={e: {n: p[ti.to(p.device)] for n, p in c.items()}
                          for e, c in self.checkpoints.items()},
-            steps=self.steps, epochs=self.epochs,
+            steps=self.steps, epochs=self.epochs, start_epoch=self.start_epoch,
             checkpoint_loss={e: v[idx] for e, v in self.checkpoint_loss.items()},
             checkpoint_error={e: v[idx] for e, v in self.checkpoint_error.items()},
             loss_history=None if self.loss_history is None else self.loss_history[:, idx],
@@ -342,13 +344,20 @@ def _evaluate_work(ens: Ensemble, X, y, work, loss, alive: torch.Tensor):
 
 
 # ---------------------------------------------------------------------- training
-def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None) -> TrainReport:
+def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None,
+          start_epoch: int = 0) -> TrainReport:
     """Train every member of ``ens`` in place on (X, y) with ``cfg`` (update rule: module docstring).
 
     X: (P, D) shared by all members or (K, P, D) per member; y: (P,) or (K, P).
     masks: optional dict name -> bool tensor (True = kept); masked weights stay exactly zero.
     seeds: K ints for the data order and the Langevin noise (required when ``batch_size`` < P or
-    some temperature > 0; ignored otherwise). Every argument is checked before training starts.
+    some temperature > 0; ignored otherwise).
+    start_epoch: resume the run of ``cfg`` at the end of this epoch, from the params in ``ens``
+    (e.g. a checkpoint; weight rewinding): only epochs start_epoch + 1 .. end are trained, the
+    schedule, the checkpoints, the history and ``diverged_step`` count in the epochs / steps of
+    the whole run, and the random draws of the skipped epochs (data orders, noise) are made and
+    discarded, so that the rest uses the draws of the uninterrupted run; the velocity starts at
+    zero. Every argument is checked before training starts.
     """
     torch.set_flush_denormal(True)
     K = ens.n_members
@@ -379,10 +388,13 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None) -> Trai
     table = None
     if not all(s.is_constant for s in schedules):
         table = np.stack([s.multipliers(n_steps, per_epoch) for s in schedules])
+    first = check_int("start_epoch", start_epoch, 0)
+    if first > epochs:
+        raise ValueError(f"start_epoch must be <= {epochs} (the epochs of the run), got {first}")
     checkpoints = sorted({check_int("cfg.checkpoints entry", e, 0) for e in cfg.checkpoints})
-    if checkpoints and checkpoints[-1] > epochs:
-        raise ValueError(f"cfg.checkpoints must lie in [0, {epochs}] (the epochs of the run), "
-                         f"got {checkpoints}")
+    if checkpoints and (checkpoints[0] < first or checkpoints[-1] > epochs):
+        raise ValueError(f"cfg.checkpoints must lie in [{first}, {epochs}] (start_epoch and the "
+                         f"epochs of the run), got {checkpoints}")
     masks = check_masks(ens, masks)
     minibatch = B < P
     stochastic = minibatch or bool((T > 0).any())
@@ -406,7 +418,7 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None) -> Trai
     ck_loss: dict[int, np.ndarray] = {}
     ck_err: dict[int, np.ndarray] = {}
     hist_loss, hist_err = [], []
-    if 0 in checkpoints or cfg.history:
+    if first in checkpoints or cfg.history:
         with torch.no_grad():
             f = ens._forward(X, params)
             lo0 = pointwise_loss(f, y, loss).mean(-1).double().cpu().numpy()
@@ -414,14 +426,15 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None) -> Trai
         if cfg.history:
             hist_loss.append(lo0)
             hist_err.append(er0)
-        if 0 in checkpoints:
-            snapshots[0] = {n: p.detach().clone() for n, p in params.items()}
-            ck_loss[0], ck_err[0] = lo0.copy(), er0.copy()
+        if first in checkpoints:
+            snapshots[first] = {n: p.detach().clone() for n, p in params.items()}
+            ck_loss[first], ck_err[first] = lo0.copy(), er0.copy()
     rng = _MemberRandom(seeds, sum(sizes), dt, dev) if stochastic else None
 
     diverged_step = torch.full((K,), -1, dtype=torch.int64, device=dev)
     state = _State(alive, diverged_step)
     step = 0
+    first_step = min(first * per_epoch, n_steps)
     # The loop works on a dict of tensors in a working layout, double-buffered: each step writes
     # the new params (and velocities) into the spare buffers and swaps; the results are copied
     # into the tensors of ens.params at the end, so training is in place for the caller. Hidden
@@ -441,6 +454,15 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None) -> Trai
         step_fn = _momentum_step if rule.momentum else _step
         scheduled = rule.scheduled
         for epoch in range(1, epochs + 1):
+            if epoch <= first:  # skipped: the same random draws as the uninterrupted run
+                n_skip = min(per_epoch, n_steps - step)
+                if minibatch:
+                    rng.permutations(P)
+                if rule.use_noise:
+                    for _ in range(n_skip):
+                        rng.noise()
+                step += n_skip
+                continue
             if minibatch:
                 batches.new_epoch(rng.permutations(P))
             for b in range(min(per_epoch, n_steps - step)):
@@ -471,7 +493,7 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None) -> Trai
     final_loss[diverged] = np.nan
     return TrainReport(diverged=diverged, diverged_step=diverged_step.cpu().numpy(),
                        train_loss=final_loss, train_error=final_err.double().cpu().numpy(),
-                       checkpoints=snapshots, steps=step, epochs=epochs,
+                       checkpoints=snapshots, steps=step - first_step, epochs=epochs, start_epoch=first,
                        checkpoint_loss=ck_loss, checkpoint_error=ck_err,
                        loss_history=np.stack(hist_loss) if cfg.history else None,
                        error_history=np.stack(hist_err) if cfg.history else None)
