@@ -322,9 +322,9 @@ class _Rule:
     def _coefficients(self, lr: np.ndarray) -> np.ndarray:
         """(5, K) float64: lr, lr wd, the noise scale, lr (1 + mu), lr mu at learning rate lr."""
         if self.momentum:
-            with np.errstate(divide="ignore"):
-                sigma = np.where(lr * self.T > 0, np.sqrt(
-                    2.0 * (1.0 - self.mu_np) * self.T / (self.P * np.where(lr > 0, lr, 1.0))), 0.0)
+            safe = np.where(lr > 0, lr, 1.0)  # sigma = 0 where lr = 0 (no time passes)
+            sigma = np.where(lr * self.T > 0,
+                             np.sqrt(2.0 * (1.0 - self.mu_np) * self.T / (self.P * safe)), 0.0)
         else:
             sigma = np.sqrt(2.0 * lr * self.T / self.P)
         return np.stack([lr, lr * self.wd_np, sigma, lr * (1.0 + self.mu_np), lr * self.mu_np])
