@@ -302,36 +302,53 @@ class _Rule:
     position step with momentum), ``lrwd`` = lr wd (plain), ``noise`` (plain: sqrt(2 lr T/P) on
     the position; momentum: sigma on the velocity), ``mu``, ``wd``, ``lr1mu`` = lr (1 + mu) and
     ``lrmu`` = lr mu (Nesterov), ``minus_one`` (the descend coefficient that adds the gradient
-    to the velocity). Constant unless a schedule is given; then :meth:`at` sets them for a step
-    (one host-to-device copy)."""
+    to the velocity). Constant unless a schedule is given; then :meth:`at` sets them for a step:
+    each is its value at the base rate times a power of the multiplier m (m, or m^(1/2) and
+    m^(-1/2) for the noise scales), from a table of all steps for a shared schedule (one
+    multiplication per step) or per member otherwise."""
+
+    _POWERS = (1.0, 1.0, None, 1.0, 1.0)  # of m, per coefficient; None: the noise scale
 
     def __init__(self, lr, wd, T, rho, mu, nesterov, P, table, groups, dt, dev):
-        self.base_lr, self.wd_np, self.T, self.mu_np, self.P = lr, wd, T, mu, P
         self.use_wd, self.use_sam = bool((wd > 0).any()), bool((rho > 0).any())
         self.use_noise = bool((T > 0).any())
         self.momentum, self.nesterov = bool((mu > 0).any()), nesterov
-        self.table, self.groups = table, groups
         self.scheduled = table is not None
         as_t = lambda a: torch.as_tensor(a, dtype=dt, device=dev)  # noqa: E731
         self.rho = as_t(rho)
         self.mu, self.wd = as_t(mu), as_t(wd)
         self.minus_one = as_t(-np.ones_like(lr))
-        self._coef = as_t(self._coefficients(lr))
-        self.lr, self.lrwd, self.noise, self.lr1mu, self.lrmu = self._coef.unbind(0)
-
-    def _coefficients(self, lr: np.ndarray) -> np.ndarray:
-        """(5, K) float64: lr, lr wd, the noise scale, lr (1 + mu), lr mu at learning rate lr."""
-        if self.momentum:
-            safe = np.where(lr > 0, lr, 1.0)  # sigma = 0 where lr = 0 (no time passes)
-            sigma = np.where(lr * self.T > 0,
-                             np.sqrt(2.0 * (1.0 - self.mu_np) * self.T / (self.P * safe)), 0.0)
+        if self.momentum:  # sigma = sqrt(2 (1 - mu) T / (lr P)), 0 where lr = 0
+            safe = np.where(lr > 0, lr, 1.0)
+            sigma = np.where(lr * T > 0, np.sqrt(2.0 * (1.0 - mu) * T / (P * safe)), 0.0)
         else:
-            sigma = np.sqrt(2.0 * lr * self.T / self.P)
-        return np.stack([lr, lr * self.wd_np, sigma, lr * (1.0 + self.mu_np), lr * self.mu_np])
+            sigma = np.sqrt(2.0 * lr * T / P)
+        base = np.stack([lr, lr * wd, sigma, lr * (1.0 + mu), lr * mu])  # at m = 1
+        self._coef = as_t(base)
+        self.lr, self.lrwd, self.noise, self.lr1mu, self.lrmu = self._coef.unbind(0)
+        # (K, 1, ..., 1) views for params of 1, 2 and 3 dims, made once (they follow _coef)
+        self.v = {(n, d): getattr(self, n).view((-1,) + (1,) * (d - 1))
+                  for n in ("lr", "lrwd", "noise", "lr1mu", "lrmu", "mu", "wd") for d in (1, 2, 3)}
+        if self.scheduled:
+            self._base = self._coef.clone()
+            m = table.T  # (S, G) multipliers
+            root = np.sqrt(m)
+            noise = np.where(m > 0, 1.0 / np.where(m > 0, root, 1.0), 0.0) if self.momentum \
+                else root
+            scales = np.stack([noise if p is None else m for p in self._POWERS], 1)  # (S, 5, G)
+            self.shared = scales.shape[2] == 1
+            if self.shared:
+                self._scales = as_t(scales)  # (S, 5, 1), broadcast over the members
+            else:
+                self._scales_host = scales
+                self._groups = groups
 
     def at(self, step: int):
-        lr = self.base_lr * self.table[self.groups, step]
-        self._coef.copy_(torch.from_numpy(self._coefficients(lr)))
+        if self.shared:
+            torch.mul(self._base, self._scales[step], out=self._coef)
+        else:
+            s = torch.from_numpy(self._scales_host[step][:, self._groups])
+            torch.mul(self._base, s.to(self._base.device), out=self._coef)
 
 
 def _evaluate_work(ens: Ensemble, X, y, work, loss, alive: torch.Tensor):
@@ -558,13 +575,13 @@ def _step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, sizes, state,
     step and keeps their previous params (gradients: models._backward, checked against autograd
     in the tests)."""
     K = rule.lr.shape[0]
-    lr_t, lrwd_t, noise_t = rule.lr, rule.lrwd, rule.noise
+    lr_t = rule.lr
     use_noise = rule.use_noise
     base = {}
     for n in names:
         p, d = work[n], spare[n]
         if rule.use_wd:  # w - lr wd w, then the gradient step from there
-            base[n] = (torch.addcmul(p, _member_view(lrwd_t, p), p, value=-1.0, out=d), d)
+            base[n] = (torch.addcmul(p, rule.v["lrwd", p.dim()], p, value=-1.0, out=d), d)
         else:
             base[n] = (p, d)
     if rule.use_sam:
@@ -581,7 +598,7 @@ def _step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, sizes, state,
         cand = new[name]
         if use_noise:
             xi = noise[:, offset:offset + size].view(cand.shape)  # in the working layout
-            cand.addcmul_(_member_view(noise_t, cand), xi)
+            cand.addcmul_(rule.v["noise", cand.dim()], xi)
         offset += size
         m = masks.get(name)
         if m is not None:
@@ -607,9 +624,9 @@ def _momentum_step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, size
     base = {}
     for n in names:
         p, dv = work[n], vspare[n]
-        torch.mul(vel[n], _member_view(rule.mu, p), out=dv)
+        torch.mul(vel[n], rule.v["mu", p.dim()], out=dv)
         if rule.use_wd:
-            dv.addcmul_(p, _member_view(rule.wd, p))
+            dv.addcmul_(p, rule.v["wd", p.dim()])
         base[n] = (dv, dv)
     if rule.use_sam:
         batch_loss, grads = descend(ens, work, Xb, yb, loss, names, ws=state.ws)
@@ -626,16 +643,16 @@ def _momentum_step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, size
         v_new, p, d = newv[name], work[name], spare[name]
         if rule.use_noise:
             xi = noise[:, offset:offset + size].view(v_new.shape)  # in the working layout
-            v_new.addcmul_(_member_view(rule.noise, v_new), xi)
+            v_new.addcmul_(rule.v["noise", v_new.dim()], xi)
         offset += size
         m = masks.get(name)
         if m is not None:
             v_new.mul_(m)  # the velocity of a pruned weight stays exactly zero
         if rule.nesterov:
-            torch.addcmul(p, _member_view(rule.lr1mu, p), v_new, value=-1.0, out=d)
-            d.addcmul_(_member_view(rule.lrmu, p), vel[name])
+            torch.addcmul(p, rule.v["lr1mu", p.dim()], v_new, value=-1.0, out=d)
+            d.addcmul_(rule.v["lrmu", p.dim()], vel[name])
         else:
-            torch.addcmul(p, _member_view(rule.lr, p), v_new, value=-1.0, out=d)
+            torch.addcmul(p, rule.v["lr", p.dim()], v_new, value=-1.0, out=d)
         if m is not None:
             d.mul_(m)
         total.add_(d.reshape(K, -1).sum(1))
