@@ -13,8 +13,8 @@ warm-up; one schedule shared by all members, or one per member):
 - heavy ball (momentum_k = mu > 0):   v <- mu v + g + sigma xi,   w <- w - lr v;
 - Nesterov (``nesterov=True``):       v <- mu v + g,              w <- w - lr (g + mu v);
 
-xi ~ N(0, I), P the number of training examples, v the velocity (zero at the start of every call
-of :func:`train`). This is ``torch.optim.SGD(lr, momentum=mu, dampening=0, weight_decay=
+xi ~ N(0, I), P the number of training examples, v the velocity (updated first, then used; zero
+at the start of every call of :func:`train`, so a run split into two calls restarts it). This is ``torch.optim.SGD(lr, momentum=mu, dampening=0, weight_decay=
 weight_decay_k, nesterov=...)`` step for step (tested); a schedule evaluated per step equals
 ``torch.optim.lr_scheduler`` stepped after every optimiser step (``models.schedules``).
 
@@ -51,9 +51,12 @@ Members with different batch sizes cannot share one batched step: they are diffe
 
 Checkpoints (the epochs knob as snapshots of one run): after each epoch in ``checkpoints`` (0 =
 before training) the params of every member are copied and its loss and error on the whole
-training set are recorded (``TrainReport.checkpoint_loss``, ``checkpoint_error``). ``history``
-records the same at the end of every epoch (``loss_history``, ``error_history``, row 0 before
-training), for convergence and collapse checks.
+training set are recorded (``TrainReport.checkpoint_loss``, ``checkpoint_error``). The checkpoint
+at epoch e of a 160-epoch run with step decay at 80 and 120 is that run's state at e (the
+three-regime protocol), not a run of e epochs with a schedule of its own. ``history`` records the
+same at the end of every epoch (``loss_history``, ``error_history``, row 0 before training), for
+convergence and collapse checks. ``start_epoch`` resumes a run from its state after that epoch
+(weight rewinding): the schedule and the random draws go on as in the uninterrupted run.
 
 Masks (dict name -> bool tensor of the param's shape, True = kept): masked weights are set to zero
 before training and stay exactly zero: the update (gradient, weight decay, noise) is multiplied by
@@ -307,8 +310,6 @@ class _Rule:
     m^(-1/2) for the noise scales), from a table of all steps for a shared schedule (one
     multiplication per step) or per member otherwise."""
 
-    _POWERS = (1.0, 1.0, None, 1.0, 1.0)  # of m, per coefficient; None: the noise scale
-
     def __init__(self, lr, wd, T, rho, mu, nesterov, P, table, groups, dt, dev):
         self.use_wd, self.use_sam = bool((wd > 0).any()), bool((rho > 0).any())
         self.use_noise = bool((T > 0).any())
@@ -331,23 +332,25 @@ class _Rule:
                   for n in ("lr", "lrwd", "noise", "lr1mu", "lrmu", "mu", "wd") for d in (1, 2, 3)}
         if self.scheduled:
             self._base = self._coef.clone()
-            m = table.T  # (S, G) multipliers
-            root = np.sqrt(m)
-            noise = np.where(m > 0, 1.0 / np.where(m > 0, root, 1.0), 0.0) if self.momentum \
-                else root
-            scales = np.stack([noise if p is None else m for p in self._POWERS], 1)  # (S, 5, G)
-            self.shared = scales.shape[2] == 1
-            if self.shared:
-                self._scales = as_t(scales)  # (S, 5, 1), broadcast over the members
-            else:
-                self._scales_host = scales
-                self._groups = groups
+            self.shared = table.shape[0] == 1
+            if self.shared:  # a table of all steps, (S, 5, 1), broadcast over the members
+                self._scales = as_t(self._powers(table[0])[:, :, None])
+            else:  # per member: (S, G) multipliers, the powers taken at each step
+                self._m, self._groups = table.T, groups
+
+    def _powers(self, m: np.ndarray) -> np.ndarray:
+        """(..., 5): the factor of each coefficient at multiplier(s) m: m, except m^(1/2) for
+        the plain noise and m^(-1/2) (0 where m = 0) for the noise on the velocity."""
+        root = np.sqrt(m)
+        noise = np.where(m > 0, 1.0 / np.where(m > 0, root, 1.0), 0.0) if self.momentum \
+            else root
+        return np.stack([m, m, noise, m, m], -1)
 
     def at(self, step: int):
         if self.shared:
             torch.mul(self._base, self._scales[step], out=self._coef)
         else:
-            s = torch.from_numpy(self._scales_host[step][:, self._groups])
+            s = torch.from_numpy(self._powers(self._m[step][self._groups]).T)
             torch.mul(self._base, s.to(self._base.device), out=self._coef)
 
 
