@@ -14,9 +14,10 @@ warm-up; one schedule shared by all members, or one per member):
 - Nesterov (``nesterov=True``):       v <- mu v + g,              w <- w - lr (g + mu v);
 
 xi ~ N(0, I), P the number of training examples, v the velocity (updated first, then used; zero
-at the start of every call of :func:`train`, so a run split into two calls restarts it). This is ``torch.optim.SGD(lr, momentum=mu, dampening=0, weight_decay=
-weight_decay_k, nesterov=...)`` step for step (tested); a schedule evaluated per step equals
-``torch.optim.lr_scheduler`` stepped after every optimiser step (``models.schedules``).
+at the start of every call of :func:`train`, so a run split into two calls restarts it). This
+is ``torch.optim.SGD(lr, momentum=mu, dampening=0, weight_decay=weight_decay_k, nesterov=...)``
+step for step (tested); a schedule evaluated per step equals ``torch.optim.lr_scheduler``
+stepped after every optimiser step (``models.schedules``).
 
 Langevin temperature. For momentum 0, full-batch training is the Euler-Maruyama discretisation
 (step lr) of dw = -grad(E/P) dt + sqrt(2 T/P) dB, whose stationary law is the Gibbs measure
@@ -513,7 +514,8 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None,
     final_loss[diverged] = np.nan
     return TrainReport(diverged=diverged, diverged_step=diverged_step.cpu().numpy(),
                        train_loss=final_loss, train_error=final_err.double().cpu().numpy(),
-                       checkpoints=snapshots, steps=step - first_step, epochs=epochs, start_epoch=first,
+                       checkpoints=snapshots, steps=step - first_step, epochs=epochs,
+                       start_epoch=first,
                        checkpoint_loss=ck_loss, checkpoint_error=ck_err,
                        loss_history=np.stack(hist_loss) if cfg.history else None,
                        error_history=np.stack(hist_err) if cfg.history else None)
