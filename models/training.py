@@ -176,8 +176,8 @@ class TrainReport:
     start_epoch: int = 0          # the epoch this call started from (train's start_epoch)
     checkpoint_loss: dict[int, np.ndarray] = field(default_factory=dict)   # epoch -> (K,)
     checkpoint_error: dict[int, np.ndarray] = field(default_factory=dict)  # epoch -> (K,)
-    loss_history: np.ndarray | None = field(default=None, repr=False)   # (epochs + 1, K)
-    error_history: np.ndarray | None = field(default=None, repr=False)  # (epochs + 1, K)
+    loss_history: np.ndarray | None = field(default=None, repr=False)   # (epochs - start + 1, K)
+    error_history: np.ndarray | None = field(default=None, repr=False)  # (epochs - start + 1, K)
 
     @property
     def initial_loss(self) -> np.ndarray | None:
