@@ -1,7 +1,7 @@
 """Gibbs learning of the Ising perceptron: replica-symmetric theory and its first-order transition.
 
 Setting (Gyorgyi, PRA 41, 7097 (1990); Sompolinsky, Tishby & Seung, PRL 65, 1683 (1990); Seung,
-Sompolinsky & Tishby, PRA 45, 6056 (1992) = SST, secs. V-VI; Engel & Van den Broeck, *Statistical
+Sompolinsky & Tishby, PRA 45, 6056 (1992) = SST; Engel & Van den Broeck, *Statistical
 Mechanics of Learning*, CUP 2001 = EvdB, ch. 7): teacher B and student J in {-1, +1}^N, inputs
 x ~ N(0, I_N), labels sign(B.x), P = alpha N examples. E(J) = number of training errors (summed over
 the examples), Gibbs measure exp(-E(J)/T) over the 2^N students; T = 0 is the uniform measure on the
@@ -46,7 +46,7 @@ Branches (``branch=``):
   transition (R jumps to 1). At T = 0 the version-space entropy of the poor branch falls to zero at
   alpha_c = 1.2448 (EvdB: 1.245) and the branch ends at alpha_sp = 1.4926 (Gyorgyi: 1.49).
 
-High-temperature limit (SST sec. V): T -> inf at fixed alpha/T; then qh -> 0, q = R^2 and the annealed
+High-temperature limit (SST): T -> inf at fixed alpha/T; then qh -> 0, q = R^2 and the annealed
 free entropy is exact, phi -> s(R) - (alpha/T) arccos(R)/pi with the binary entropy
 s(R) = -(1+R)/2 ln((1+R)/2) - (1-R)/2 ln((1-R)/2). Poor branch: atanh(R) sqrt(1-R^2) = (alpha/T)/pi;
 spinodal at R atanh(R) = 1, (alpha/T)_sp = pi sqrt(1-R^2)/R = 2.0821; transition where

@@ -14,7 +14,7 @@ at fixed alpha the overlaps m = w.u/N and q = |w|^2/N concentrate; the test erro
 arccos(m/sqrt(q))/pi (the student field h = w.x/sqrt(N) and nu are jointly Gaussian with E h nu = m,
 E h^2 = q, E nu^2 = 1).
 
-Saddle point (AKLZ eqs. 12-13; LGCGKMZ sec. 2 with Omega = Phi = Psi = I): with the proximal operator
+Saddle point (AKLZ; LGCGKMZ with Omega = Phi = Psi = I): with the proximal operator
 of the loss l(y, h) = log(1 + e^{-y h}),
 
     prox(y, omega, V) = argmin_h [ (h - omega)^2/(2V) + l(y, h) ],  f = (prox - omega)/V = y sigma(-y prox),
@@ -40,15 +40,16 @@ loss has no minimiser (|w| -> inf); the direction of the regularisation path con
 max-margin separator as lam -> 0+ (Rosset, Zhu & Hastie, JMLR 5, 941 (2004)). ``test_error(alpha, 0)``
 is therefore the max-margin error (the lam -> 0+ limit of the learning curve; it is approached slowly,
 like 1/log(1/lam)), and ``order_parameters(alpha, 0)`` is refused (m, q are infinite). The max-margin
-teacher-student theory (Gardner volume at stability kappa, q -> 1; EvdB = Engel & Van den Broeck,
-*Statistical Mechanics of Learning*, CUP 2001, ch. 4; AKLZ sec. 4): with s = sqrt(1 - R^2),
+teacher-student theory (the Gardner volume at stability kappa in the limit q -> 1 of the maximally
+stable perceptron; EvdB = Engel & Van den Broeck, *Statistical Mechanics of Learning*, CUP 2001; AKLZ):
+with s = sqrt(1 - R^2),
 
     C(kappa, R) = 1 - R^2 - 2 alpha I1 = 0,   dC/dR = -2R - 2 alpha I2/s^3 = 0,
     I1 = int Dt H(-R t/s) (kappa - t)_+^2 = s^2 int_0^inf Dnu g((kappa - R nu)/s),  g(a) = (a^2+1) Phi(a) + a phi(a),
     I2 = int Dt (kappa - t)_+^2 t phi(R t/s)  (closed form with the truncated Gaussian moments),
 
 i.e. kappa(R) is the largest stability at overlap R and the max-margin student maximises it over R.
-Large alpha: epsilon ~ 0.5005/alpha (EvdB ch. 4).
+Large alpha: epsilon ~ 0.5005/alpha (EvdB).
 
 Hidden-manifold data (Goldt, Mezard, Krzakala & Zdeborova, PRX 10, 041044 (2020); Gerace et al.,
 ICML 2020; LGCGKMZ): x = f(F z/sqrt(d)) - kappa0 in R^D (centred), z ~ N(0, I_d), labels

@@ -280,6 +280,7 @@ def test_exhaustive_enumeration_approaches_theory_as_N_grows():
         (d13, s13, th), (d19, s19, _) = out[(alpha, t, 13)], out[(alpha, t, 19)]
         assert th[0] > 0.4
         # the generalisation error: below the theory at finite N, within a finite-size allowance at N = 19
+        assert d13[0] < 0 and d19[0] < 0
         assert abs(d19[0]) < 0.01 + 3 * s19[0] and abs(d19[0]) < abs(d13[0]) + 2 * np.hypot(s13[0], s19[0])
         if t > 0:  # training error and free entropy ln Z / N
             assert abs(d19[1]) < 0.01 + 3 * s19[1] and abs(d19[2]) < 0.01 + 3 * s19[2]
