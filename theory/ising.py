@@ -74,6 +74,7 @@ __all__ = [
     "gibbs_error",
     "order_parameters",
     "free_entropy",
+    "free_energy",
     "entropy",
     "training_error",
     "transition_load",
@@ -377,6 +378,14 @@ def free_entropy(alpha, temperature=0.0, branch="stable"):
     """
     _, _, phi, _, shape = _solve(alpha, temperature, branch)
     return scalar_or_array(phi.reshape(shape), alpha, temperature)
+
+
+def free_energy(alpha, temperature=0.0, branch="stable"):
+    """Free energy per weight f = -T phi (energy alpha eps_t minus T s). At T = 0 every branch has f = 0
+    (no training errors); the branches are then compared by free_entropy, the version-space entropy."""
+    _, _, phi, _, shape = _solve(alpha, temperature, branch)
+    T = np.broadcast_to(_temperature(temperature), shape).ravel()
+    return scalar_or_array(np.where(T > 0, -T * phi, 0.0 * phi).reshape(shape), alpha, temperature)
 
 
 def training_error(alpha, temperature=0.0, branch="stable"):

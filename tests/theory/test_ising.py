@@ -207,6 +207,10 @@ def test_branches_vectorisation_and_limits():
     expect = np.where(np.nan_to_num(phi_poor, nan=-1) > 0, ising.gibbs_error(a, T, branch="poor"), 0.0)
     np.testing.assert_allclose(err, expect, atol=1e-12)
     assert ising.free_entropy(a, T, branch="perfect").max() == 0.0
+    np.testing.assert_allclose(ising.free_energy(a, T), -T * ising.free_entropy(a, T), atol=1e-15)
+    # f = e - T s on the poor branch at T = 1: energy alpha eps_t
+    s1 = ising.entropy(a[1:3], 1.0, branch="poor")
+    np.testing.assert_allclose(ising.free_energy(a[1:3], 1.0, branch="poor"), a[1:3] * ising.training_error(a[1:3], 1.0) - s1)
     # poor branch: NaN beyond the spinodal; the error decreases along it and rises with T
     for t in (0.0, 1.0):
         sp = ising.spinodal_load(t)
