@@ -157,7 +157,8 @@ def _illinois(fun, lo, hi, f_lo, f_hi, xtol=_XTOL, max_iter=200, what="root"):
         done = (fc == 0) | (hi[active] - lo[active] < xtol * np.maximum(1.0, np.abs(c)))
         active = active[~done]
     if active.size:
-        raise SaddlePointError(f"{what} did not converge in {max_iter} iterations (bracket [{lo[active[0]]!r}, {hi[active[0]]!r}])")
+        i = active[0]
+        raise SaddlePointError(f"{what} did not converge in {max_iter} iterations (bracket [{lo[i]!r}, {hi[i]!r}])")
     return x
 
 
@@ -267,7 +268,8 @@ def _critical(T_unique):
             c, d = c_new, d_new
         u_sp = 0.5 * (a + b)
         if np.any(u_sp - np.log(_RH_SEARCH[0]) < 1e-6) or np.any(np.log(_RH_SEARCH[1]) - u_sp < 1e-6):
-            raise SaddlePointError(f"spinodal of the poor branch not inside Rh in {_RH_SEARCH} at temperatures {missing!r}")
+            raise SaddlePointError(
+                f"spinodal of the poor branch not inside Rh in {_RH_SEARCH} at temperatures {missing!r}")
         Rh_sp = np.exp(u_sp)
         al_sp, R_sp, D2_sp, qh_sp = _curve(Rh_sp, beta)
         phi_sp, _ = _phi(al_sp, Rh_sp, qh_sp, R_sp, D2_sp, beta)

@@ -341,7 +341,8 @@ def _hm_spectrum(intrinsic_dim, ambient_dim, activation, feature_matrix):
     if feature_matrix is not None:
         F = np.asarray(feature_matrix, dtype=float)
         if F.shape != (int(D), int(d)):
-            raise ValueError(f"feature_matrix must have shape (ambient_dim, intrinsic_dim) = ({int(D)}, {int(d)}), got {F.shape}")
+            raise ValueError(
+                f"feature_matrix must have shape (ambient_dim, intrinsic_dim) = ({int(D)}, {int(d)}), got {F.shape}")
         s = np.clip(np.linalg.eigvalsh(F.T @ F / d), 0, None)[-r:]
     else:
         s = (D / d) * _hm.marchenko_pastur_quantiles(d / D, r) if d <= D else _hm.marchenko_pastur_quantiles(D / d, r)

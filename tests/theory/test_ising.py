@@ -119,7 +119,7 @@ def test_zero_temperature_transition_and_spinodal_match_independent_route_and_pu
     alpha_c = ising.transition_load(0.0)
     # near alpha_c the poor root lies in (0.3, 0.85) and the unstable one near R = 0.98
     ref_c = optimize.brentq(lambda a: _vs_entropy(a, grid=[0.3, 0.85])[1], 1.2, 1.3, xtol=1e-10)
-    assert abs(alpha_c - ref_c) < 2e-3 and abs(alpha_c - ref_c) < 1e-7, (alpha_c, ref_c)
+    assert abs(alpha_c - ref_c) < 1e-7, (alpha_c, ref_c)
     assert abs(alpha_c - 1.245) < 2e-3  # Gyorgyi 1990; EvdB ch. 7
     alpha_sp = ising.spinodal_load(0.0)
     ref_sp = _vs_spinodal()
@@ -169,19 +169,20 @@ def test_finite_temperature_matches_independent_root_solver_on_both_sides_and_tr
         return phi
 
     ref_c = optimize.brentq(phi_of, 2.3, 2.37, xtol=1e-6)
-    assert abs(alpha_c - ref_c) < 2e-3 and abs(alpha_c - ref_c) < 1e-5, (alpha_c, ref_c)
+    assert abs(alpha_c - ref_c) < 1e-5, (alpha_c, ref_c)
 
 
 def test_high_temperature_transition_matches_direct_one_dimensional_computation():
     ref_c = optimize.brentq(_annealed_poor_max, 1.0, 2.0, xtol=1e-12)
-    assert abs(ising.high_temperature_transition() - ref_c) < 2e-3 and abs(ising.high_temperature_transition() - ref_c) < 1e-8
+    assert abs(ising.high_temperature_transition() - ref_c) < 1e-8
     # spinodal: the largest alpha/T with an interior local maximum, i.e. where min_R d phi/dR reaches 0
     # (d phi/dR -> +inf at R -> 1, the perfect state; on a grid)
     R = np.linspace(1e-4, 0.999, 200001)
     dphi = lambda y: -np.arctanh(R) + y / (np.pi * np.sqrt(1 - R * R))  # noqa: E731
     ref_sp = optimize.brentq(lambda y: np.min(dphi(y)), 1.5, 3.0, xtol=1e-12)
     assert abs(ising.high_temperature_spinodal() - ref_sp) < 1e-6
-    assert abs(ising.high_temperature_spinodal() - 2.0821) < 1e-4  # the value of Baum & Lyuu, Neural Comput. 3, 386 (1991)
+    # the value 2.0821 of Baum & Lyuu, Neural Comput. 3, 386 (1991)
+    assert abs(ising.high_temperature_spinodal() - 2.0821) < 1e-4
     # the finite-T theory reaches the limit as T grows at fixed alpha/T, with a 1/T correction
     Ts = np.array([10.0, 100.0, 1000.0])
     dev_c = np.abs(ising.transition_load(Ts) / Ts - ising.high_temperature_transition())
@@ -210,7 +211,8 @@ def test_branches_vectorisation_and_limits():
     np.testing.assert_allclose(ising.free_energy(a, T), -T * ising.free_entropy(a, T), atol=1e-15)
     # f = e - T s on the poor branch at T = 1: energy alpha eps_t
     s1 = ising.entropy(a[1:3], 1.0, branch="poor")
-    np.testing.assert_allclose(ising.free_energy(a[1:3], 1.0, branch="poor"), a[1:3] * ising.training_error(a[1:3], 1.0) - s1)
+    energy = a[1:3] * ising.training_error(a[1:3], 1.0, branch="poor")
+    np.testing.assert_allclose(ising.free_energy(a[1:3], 1.0, branch="poor"), energy - s1)
     # poor branch: NaN beyond the spinodal; the error decreases along it and rises with T
     for t in (0.0, 1.0):
         sp = ising.spinodal_load(t)
