@@ -3,28 +3,37 @@
 Takes tensors; never imports manifolds/, theory/ or studies/ (docs/design.md).
 
 - ensemble.py: ``make_ensemble``, ``Ensemble`` (K students as stacked params), ``count_params``
-- training.py: ``TrainConfig``, ``train`` (GD/SGD, Langevin, SAM, masks), ``evaluate``, ``dead_members``
-- pruning.py: ``magnitude_masks``, ``random_masks``, ``apply_masks``, ``mask_sparsity``, ``top_magnitude``
+- training.py: ``TrainConfig``, ``TrainReport``, ``train`` (GD/SGD with momentum, Langevin, SAM,
+  masks, epochs or steps, checkpoints and histories), ``evaluate``, ``dead_members``
+- schedules.py: ``Schedule`` (constant, step decay, cosine, linear warm-up; per step)
+- pruning.py: ``magnitude_masks``, ``random_masks``, ``random_masks_like``, ``apply_masks``,
+  ``mask_sparsity``, ``top_magnitude``
 - ridge.py: ``ridge_fit`` (exact batched ridge / least-squares solutions of linear students)
-- imp.py: ``iterative_magnitude_pruning`` with weight rewinding
+- imp.py: ``iterative_magnitude_pruning`` with weight rewinding; the re-initialisation and
+  random-pruning baselines (``reinitialised_baseline``, ``random_pruning_baseline``)
 - metrics.py: ``lmc_barrier``, ``linear_cka``
 - hessian.py: ``hessian_trace``, ``hessian_top_eigenvalue``, ``hessian_vector_product``
 """
 from .ensemble import ACTIVATIONS, ARCHS, Ensemble, count_params, make_ensemble
 from .hessian import hessian_top_eigenvalue, hessian_trace, hessian_vector_product
-from .imp import IMPResult, IMPRound, imp_ladder, iterative_magnitude_pruning
+from .imp import (IMPResult, IMPRound, imp_ladder, iterative_magnitude_pruning,
+                  random_pruning_baseline, reinitialised_baseline)
 from .losses import LOSSES
 from .metrics import interpolate, linear_cka, lmc_barrier
-from .pruning import SCOPES, apply_masks, magnitude_masks, mask_sparsity, random_masks, top_magnitude
+from .pruning import (SCOPES, apply_masks, magnitude_masks, mask_sparsity, random_masks,
+                      random_masks_like, top_magnitude)
 from .ridge import ridge_fit
+from .schedules import SCHEDULES, Schedule
 from .training import TrainConfig, TrainReport, dead_members, evaluate, train
 
 __all__ = [
     "ACTIVATIONS", "ARCHS", "LOSSES", "SCOPES",
     "Ensemble", "make_ensemble", "count_params",
-    "TrainConfig", "TrainReport", "train", "evaluate", "dead_members",
-    "magnitude_masks", "random_masks", "apply_masks", "mask_sparsity", "top_magnitude", "ridge_fit",
+    "TrainConfig", "TrainReport", "train", "evaluate", "dead_members", "Schedule", "SCHEDULES",
+    "magnitude_masks", "random_masks", "random_masks_like", "apply_masks", "mask_sparsity", "top_magnitude",
+    "ridge_fit",
     "IMPResult", "IMPRound", "imp_ladder", "iterative_magnitude_pruning",
+    "reinitialised_baseline", "random_pruning_baseline",
     "interpolate", "lmc_barrier", "linear_cka",
     "hessian_trace", "hessian_top_eigenvalue", "hessian_vector_product",
 ]

@@ -1,4 +1,5 @@
-"""Pruning masks: magnitude (global or layerwise), random, and applying them.
+"""Pruning masks: magnitude (global or layerwise), random (also with the counts of given masks),
+and applying them.
 
 A mask set is a dict name -> bool tensor of the param's shape (K, ...), True = kept, with one entry
 per prunable param (``ens.prunable``: hidden weights; biases and readout are never pruned).
@@ -89,6 +90,17 @@ def magnitude_masks(ens: Ensemble, sparsity, scope: str = "global", current=None
     return _scored_masks(ens, scores, sparsity, scope)
 
 
+def _random_scores(ens: Ensemble, seeds: tuple[int, ...]) -> dict[str, torch.Tensor]:
+    """Uniform scores of every prunable weight; member k's from its own generator seeds[k]."""
+    K = ens.n_members
+    sizes = [ens.params[n][0].numel() for n in ens.prunable]
+    flat = torch.empty((K, sum(sizes)), dtype=torch.float64)
+    for k, seed in enumerate(seeds):
+        torch.rand(flat.shape[1], generator=torch.Generator().manual_seed(seed),
+                   dtype=torch.float64, out=flat[k])
+    return {n: s.to(ens.device) for n, s in _split(ens, flat).items()}
+
+
 def random_masks(ens: Ensemble, sparsity, seeds: Sequence[int], scope: str = "global"
                  ) -> dict[str, torch.Tensor]:
     """Prune round(s_k * n) prunable weights of member k uniformly at random (a random-pruning
@@ -97,13 +109,32 @@ def random_masks(ens: Ensemble, sparsity, seeds: Sequence[int], scope: str = "gl
     sparsity = per_member("sparsity", sparsity, K, minimum=0.0, maximum=1.0, below_max=True)
     scope = check_choice("scope", scope, SCOPES)
     seeds = check_seeds("seeds", seeds, K)
-    sizes = [ens.params[n][0].numel() for n in ens.prunable]
-    flat = torch.empty((K, sum(sizes)), dtype=torch.float64)
-    for k, seed in enumerate(seeds):
-        torch.rand(flat.shape[1], generator=torch.Generator().manual_seed(seed),
-                   dtype=torch.float64, out=flat[k])
-    scores = {n: s.to(ens.device) for n, s in _split(ens, flat).items()}
-    return _scored_masks(ens, scores, sparsity, scope)
+    return _scored_masks(ens, _random_scores(ens, seeds), sparsity, scope)
+
+
+def random_masks_like(ens: Ensemble, like, seeds: Sequence[int], scope: str = "layerwise"
+                      ) -> dict[str, torch.Tensor]:
+    """Random masks pruning as many weights as the masks ``like`` (e.g. found by IMP), member by
+    member: ``"layerwise"`` the same count in every prunable param (the layer-wise proportions
+    kept; OpenLTH's ``randomly_prune`` strategy of that name), ``"global"`` the same total count,
+    placed uniformly over all prunable weights. The weights are ranked by the uniform scores of
+    :func:`random_masks` (member k's from ``seeds[k]`` only), so the masks drawn with one seed
+    for increasing counts are nested."""
+    scope = check_choice("scope", scope, SCOPES)
+    like = check_masks(ens, like)
+    K = ens.n_members
+    seeds = check_seeds("seeds", seeds, K)
+    missing = [n for n in ens.prunable if n not in like]
+    if missing:
+        raise ValueError(f"like must hold a mask for every prunable param {list(ens.prunable)}, "
+                         f"missing {missing}")
+    pruned = {n: (~like[n]).reshape(K, -1).sum(1) for n in ens.prunable}
+    scores = _random_scores(ens, seeds)
+    if scope == "global":
+        flat = torch.cat([scores[n].reshape(K, -1) for n in ens.prunable], dim=1)
+        return _split(ens, _mask_from_scores(flat, sum(pruned.values())))
+    return {n: _mask_from_scores(scores[n].reshape(K, -1), pruned[n]).reshape(
+        ens.params[n].shape) for n in ens.prunable}
 
 
 def apply_masks(ens: Ensemble, masks) -> None:

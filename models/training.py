@@ -1,39 +1,79 @@
-"""Training an ensemble at a temperature: (stochastic) gradient descent, Langevin dynamics, SAM.
+"""Training an ensemble at a temperature: (stochastic) gradient descent with momentum and a
+learning-rate schedule, Langevin dynamics, SAM.
 
-Update rule, per member k and per trainable parameter vector w (all members in one batched step):
+Update rule, per member k and per trainable parameter vector w (all members in one batched step
+s = 0, 1, ..., S - 1), with g the gradient of the mean batch loss plus weight decay,
 
-    w <- w - lr_k * grad_w[ mean_{i in batch} loss_i(w) + weight_decay_k / 2 * |w|^2 ]
-           + sqrt(2 * lr_k * T_k / P) * xi,            xi ~ N(0, I)
+    g = grad_w[ mean_{i in batch} loss_i(w) ] + weight_decay_k * w,     lr = lr_k * m(s),
 
-with P the number of training examples. For full-batch training this is the Euler-Maruyama
-discretisation (step lr) of the Langevin equation dw = -grad(E/P) dt + sqrt(2 T/P) dB, whose
-stationary law is the Gibbs measure exp(-E/T) with
+and m(s) the schedule's multiplier (``models.schedules``: constant, step decay, cosine, linear
+warm-up; one schedule shared by all members, or one per member):
+
+- momentum_k = 0 (plain (S)GD):       w <- w - lr g + sqrt(2 lr T_k / P) xi;
+- heavy ball (momentum_k = mu > 0):   v <- mu v + g + sigma xi,   w <- w - lr v;
+- Nesterov (``nesterov=True``):       v <- mu v + g,              w <- w - lr (g + mu v);
+
+xi ~ N(0, I), P the number of training examples, v the velocity (updated first, then used; zero
+at the start of every call of :func:`train`, so a run split into two calls restarts it). This
+is ``torch.optim.SGD(lr, momentum=mu, dampening=0, weight_decay=weight_decay_k, nesterov=...)``
+step for step (tested); a schedule evaluated per step equals ``torch.optim.lr_scheduler``
+stepped after every optimiser step (``models.schedules``).
+
+Langevin temperature. For momentum 0, full-batch training is the Euler-Maruyama discretisation
+(step lr) of dw = -grad(E/P) dt + sqrt(2 T/P) dB, whose stationary law is the Gibbs measure
+exp(-E/T) with
 
     E(w) = sum_{i=1}^P loss_i(w) + P * weight_decay / 2 * |w|^2,
 
-the energy summed (not averaged) over the training set -- the statistical-mechanics convention of
-docs/design.md (Engel & Van den Broeck 2001, ch. 2; Welling & Teh 2011 for the stochastic-gradient
-form). The discretisation biases the stationary law by O(lr * curvature): for a quadratic E the
-stationary covariance along a Hessian eigendirection a (of E/P) is (T/P)/a / (1 - lr a / 2).
+the energy summed (not averaged) over the training set (Engel & Van den Broeck 2001, ch. 2;
+Welling & Teh 2011 for the stochastic-gradient form). With heavy-ball momentum the noise goes into
+the velocity, sigma = sqrt(2 (1 - mu) T / (lr P)) (0 at a step where lr = 0): this is stochastic
+gradient Hamiltonian Monte Carlo (Chen, Fox & Guestrin 2014; friction 1 - mu, step lr T / P in
+their units), whose stationary law is the same Gibbs measure at the same T: no friction-adjusted
+temperature is needed. For momentum 0 both forms are the same rule. The discretisation biases the
+stationary law by O(lr * curvature): for a quadratic E the stationary variance along a Hessian
+eigendirection a (of E/P) is, exactly for the discrete chain at a constant lr,
+
+    (T/P) / a / (1 - lr a / (2 (1 + mu))).
+
+Langevin noise with Nesterov momentum is refused (its stationary law is not this one).
 Weight decay acts on every trainable parameter (biases included).
 
-SAM (Foret et al. 2021) with radius rho: the gradient is taken at w + rho_k g / |g|, g the gradient
-at w and |g| its norm over all trainable parameters of member k; the step starts from w.
+SAM (Foret et al. 2021) with radius rho: the loss gradient in g is taken at w + rho_k d / |d|, d the
+loss gradient at w (without weight decay) and |d| its norm over all trainable, unmasked parameters
+of member k; the step (weight decay, momentum) starts from w, as SAM wrapped around
+``torch.optim.SGD``.
+
+Length of a run: ``epochs`` passes over the training set, or ``steps`` optimisation steps (the
+batch-size knob at a fixed number of iterations): then the number of epochs is
+ceil(steps / batches per epoch) and the last one may stop part way through its data order.
+Members with different batch sizes cannot share one batched step: they are different ensembles
+(one :func:`train` call each).
+
+Checkpoints (the epochs knob as snapshots of one run): after each epoch in ``checkpoints`` (0 =
+before training) the params of every member are copied and its loss and error on the whole
+training set are recorded (``TrainReport.checkpoint_loss``, ``checkpoint_error``). The checkpoint
+at epoch e of a 160-epoch run with step decay at 80 and 120 is that run's state at e (the
+three-regime protocol), not a run of e epochs with a schedule of its own. ``history`` records the
+same at the end of every epoch (``loss_history``, ``error_history``, row 0 before training), for
+convergence and collapse checks. ``start_epoch`` resumes a run from its state after that epoch
+(weight rewinding): the schedule and the random draws go on as in the uninterrupted run.
 
 Masks (dict name -> bool tensor of the param's shape, True = kept): masked weights are set to zero
 before training and stay exactly zero: the update (gradient, weight decay, noise) is multiplied by
-the mask, as is the SAM perturbation, and the weights are re-multiplied by the mask after each step.
+the mask, as are the velocity and the SAM perturbation, and the weights are re-multiplied by the
+mask after each step; the velocity of a pruned weight is exactly zero throughout.
 
 Divergence: when a member's batch loss or any of its updated parameters is not finite (checked at every
 step through one per-member sum of the batch loss and all updated parameters, so finite values whose sum
 overflows, ~1e38 in float32, count too), the member is marked diverged at that step (the reported step is
-exact), its parameters stay at the last finite values (the update that would
+exact), its parameters (and velocity) stay at the last finite values (the update that would
 have made them non-finite is dropped) and it is never updated again; the others go on unaffected.
-Its ``train_loss`` in the report is NaN.
+Its ``train_loss`` in the report is NaN, as are its checkpoint and history losses from then on.
 
 Gradients: written out by hand for the three architectures and losses (``models._backward``, checked
-against autograd in the tests); the step w - lr g is fused into the weight-gradient product, with the
-per-member learning rate folded into the loss slope.
+against autograd in the tests); the step w - lr g (momentum: v <- mu v + g) is fused into the
+weight-gradient product, with the per-member learning rate folded into the loss slope.
 
 Randomness: member k owns one ``torch.Generator`` seeded with ``seeds[k]`` (on the CPU), used for its
 data order (one ``randperm`` per epoch) and its Langevin noise, which is drawn in chunks of
@@ -53,23 +93,39 @@ import torch
 from ._backward import descend
 from .ensemble import Ensemble
 from .losses import LOSSES, pointwise_error, pointwise_loss
+from .schedules import Schedule
 from .validation import check_choice, check_int, check_seeds, per_member
 
 _NOISE_CHUNK = 1024  # noise numbers drawn per member per generator call (independent of K)
+DEFAULT_EPOCHS = 100
 
 
 @dataclass
 class TrainConfig:
     """Hyperparameters of one training run (shared by all members unless noted).
 
-    ``lr``, ``langevin_T``, ``weight_decay`` and ``sam_rho`` are floats or length-K sequences /
-    tensors (one value per member, e.g. a temperature ladder in one ensemble)."""
+    ``lr``, ``momentum``, ``langevin_T``, ``weight_decay`` and ``sam_rho`` are floats or length-K
+    sequences / tensors (one value per member, e.g. a temperature ladder in one ensemble).
+    ``schedule`` is one :class:`models.Schedule` (or a dict of its fields) for all members, or a
+    length-K sequence of them. Give ``epochs`` or ``steps``, not both (neither: 100 epochs)."""
 
     loss: str = field(default="logistic", metadata={"help": "logistic | mse | hinge"})
-    lr: float | Sequence[float] = field(default=0.1, metadata={"help": "learning rate (>= 0)"})
-    epochs: int = field(default=100, metadata={"help": "passes over the training set"})
+    lr: float | Sequence[float] = field(
+        default=0.1, metadata={"help": "base learning rate (>= 0), times the schedule"})
+    epochs: int | None = field(
+        default=None, metadata={"help": "passes over the training set (None: 100, or derived "
+                                        "from steps)"})
+    steps: int | None = field(
+        default=None, metadata={"help": "optimisation steps instead of epochs; epochs = "
+                                        "ceil(steps / batches per epoch)"})
     batch_size: int | None = field(
         default=None, metadata={"help": "examples per step; None = full batch (no shuffling)"})
+    momentum: float | Sequence[float] = field(
+        default=0.0, metadata={"help": "heavy-ball momentum mu in [0, 1) (torch.optim.SGD's)"})
+    nesterov: bool = field(default=False, metadata={"help": "Nesterov momentum (needs mu > 0)"})
+    schedule: Schedule | dict | Sequence | None = field(
+        default=None, metadata={"help": "learning-rate schedule (models.schedules); None = "
+                                        "constant"})
     langevin_T: float | Sequence[float] = field(
         default=0.0, metadata={"help": "Langevin temperature T >= 0 (Gibbs exp(-E/T), E summed)"})
     weight_decay: float | Sequence[float] = field(
@@ -77,19 +133,80 @@ class TrainConfig:
     sam_rho: float | Sequence[float] = field(
         default=0.0, metadata={"help": "SAM radius rho >= 0 (0 = plain gradient)"})
     checkpoints: Sequence[int] = field(
-        default=(), metadata={"help": "epochs after which to snapshot params (0 = before training)"})
+        default=(), metadata={"help": "epochs after which to snapshot params and record the "
+                                      "training loss/error (0 = before training)"})
+    history: bool = field(
+        default=False, metadata={"help": "record the training loss/error after every epoch"})
+
+    def run_length(self, n_train: int) -> tuple[int, int, int]:
+        """(epochs, steps, steps per epoch) of a run on ``n_train`` examples (checked)."""
+        P = check_int("n_train", n_train, 1)
+        if self.batch_size is None:
+            B = P
+        else:
+            B = check_int("cfg.batch_size", self.batch_size, 1)
+            if B > P:
+                raise ValueError(f"cfg.batch_size must be <= the number of training examples "
+                                 f"{P} (or None for full batch), got {B}")
+        per_epoch = math.ceil(P / B)
+        if self.steps is not None:
+            if self.epochs is not None:
+                raise ValueError(f"give cfg.epochs or cfg.steps, not both (epochs are derived "
+                                 f"from steps), got epochs={self.epochs!r}, "
+                                 f"steps={self.steps!r}")
+            S = check_int("cfg.steps", self.steps, 0)
+            return math.ceil(S / per_epoch), S, per_epoch
+        E = DEFAULT_EPOCHS if self.epochs is None else check_int("cfg.epochs", self.epochs, 0)
+        return E, E * per_epoch, per_epoch
 
 
 @dataclass
 class TrainReport:
-    """What :func:`train` returns. Arrays are numpy, one entry per member."""
+    """What :func:`train` returns. Arrays are numpy, one entry per member (histories: one row
+    per epoch from ``start_epoch``, one column per member). Losses are NaN for a member that has
+    diverged by then; errors are those of its last finite params."""
 
     diverged: np.ndarray          # (K,) bool
     diverged_step: np.ndarray     # (K,) int64, step (0-based, counted over all epochs) or -1
     train_loss: np.ndarray        # (K,) float64, final mean training loss (NaN if diverged)
     train_error: np.ndarray       # (K,) float64, final training error (see models.losses)
     checkpoints: dict[int, dict[str, torch.Tensor]] = field(repr=False)  # epoch -> params
-    steps: int = 0                # optimisation steps taken per member
+    steps: int = 0                # optimisation steps taken per member (by this call)
+    epochs: int = 0               # epochs of the run (in steps mode the last may be partial)
+    start_epoch: int = 0          # the epoch this call started from (train's start_epoch)
+    checkpoint_loss: dict[int, np.ndarray] = field(default_factory=dict)   # epoch -> (K,)
+    checkpoint_error: dict[int, np.ndarray] = field(default_factory=dict)  # epoch -> (K,)
+    loss_history: np.ndarray | None = field(default=None, repr=False)   # (epochs - start + 1, K)
+    error_history: np.ndarray | None = field(default=None, repr=False)  # (epochs - start + 1, K)
+
+    @property
+    def initial_loss(self) -> np.ndarray | None:
+        """(K,) training loss before training: from the history or the first checkpoint if it is
+        the start of the run, else None."""
+        if self.loss_history is not None:
+            return self.loss_history[0]
+        return self.checkpoint_loss.get(self.start_epoch)
+
+    @property
+    def initial_error(self) -> np.ndarray | None:
+        if self.error_history is not None:
+            return self.error_history[0]
+        return self.checkpoint_error.get(self.start_epoch)
+
+    def select(self, members: Sequence[int]) -> "TrainReport":
+        """The report of the members ``members`` (indices), e.g. one round of a batched run."""
+        idx = np.asarray(members, dtype=np.int64).reshape(-1)
+        ti = torch.as_tensor(idx)
+        return TrainReport(
+            diverged=self.diverged[idx], diverged_step=self.diverged_step[idx],
+            train_loss=self.train_loss[idx], train_error=self.train_error[idx],
+            checkpoints={e: {n: p[ti.to(p.device)] for n, p in c.items()}
+                         for e, c in self.checkpoints.items()},
+            steps=self.steps, epochs=self.epochs, start_epoch=self.start_epoch,
+            checkpoint_loss={e: v[idx] for e, v in self.checkpoint_loss.items()},
+            checkpoint_error={e: v[idx] for e, v in self.checkpoint_error.items()},
+            loss_history=None if self.loss_history is None else self.loss_history[:, idx],
+            error_history=None if self.error_history is None else self.error_history[:, idx])
 
 
 # ---------------------------------------------------------------------- data and masks
@@ -129,6 +246,26 @@ def check_masks(ens: Ensemble, masks) -> dict[str, torch.Tensor]:
     return out
 
 
+def check_schedules(schedule, n_members: int) -> tuple[list[Schedule], np.ndarray]:
+    """``cfg.schedule`` -> (distinct schedules, (K,) index of each member's schedule)."""
+    if schedule is None or isinstance(schedule, (Schedule, dict)):
+        return [Schedule.from_spec(schedule)], np.zeros(n_members, dtype=np.int64)
+    if isinstance(schedule, (str, bytes)) or not hasattr(schedule, "__len__"):
+        raise ValueError(f"cfg.schedule must be a Schedule, a dict of its fields, None or a "
+                         f"sequence of {n_members} of them (one per member), got {schedule!r}")
+    if len(schedule) != n_members:
+        raise ValueError(f"cfg.schedule as a sequence must hold one schedule per member "
+                         f"({n_members}), got {len(schedule)}")
+    distinct: list[Schedule] = []
+    index = np.empty(n_members, dtype=np.int64)
+    for k, spec in enumerate(schedule):
+        s = Schedule.from_spec(spec)
+        if s not in distinct:
+            distinct.append(s)
+        index[k] = distinct.index(s)
+    return distinct, index
+
+
 def _member_view(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """(K,) -> (K, 1, ..., 1) broadcasting against ``like``."""
     return v.view((-1,) + (1,) * (like.dim() - 1))
@@ -163,42 +300,122 @@ class _MemberRandom:
         return self.dev_buf[:, self.pos - 1]
 
 
-def member_loss(ens: Ensemble, params, X, y, loss: str, transposed: bool = False) -> torch.Tensor:
-    """Mean loss of each member on (X, y): (K,)."""
-    return pointwise_loss(ens._forward(X, params, transposed), y, loss).mean(-1)
+class _Rule:
+    """The per-member coefficients of the update (module docstring) at the current step, as
+    (K,) tensors on the ensemble's device: ``lr`` (the descend coefficient of plain SGD, or the
+    position step with momentum), ``lrwd`` = lr wd (plain), ``noise`` (plain: sqrt(2 lr T/P) on
+    the position; momentum: sigma on the velocity), ``mu``, ``wd``, ``lr1mu`` = lr (1 + mu) and
+    ``lrmu`` = lr mu (Nesterov), ``minus_one`` (the descend coefficient that adds the gradient
+    to the velocity). Constant unless a schedule is given; then :meth:`at` sets them for a step:
+    each is its value at the base rate times a power of the multiplier m (m, or m^(1/2) and
+    m^(-1/2) for the noise scales), from a table of all steps for a shared schedule (one
+    multiplication per step) or per member otherwise."""
+
+    def __init__(self, lr, wd, T, rho, mu, nesterov, P, table, groups, dt, dev):
+        self.use_wd, self.use_sam = bool((wd > 0).any()), bool((rho > 0).any())
+        self.use_noise = bool((T > 0).any())
+        self.momentum, self.nesterov = bool((mu > 0).any()), nesterov
+        self.scheduled = table is not None
+        as_t = lambda a: torch.as_tensor(a, dtype=dt, device=dev)  # noqa: E731
+        self.rho = as_t(rho)
+        self.mu, self.wd = as_t(mu), as_t(wd)
+        self.minus_one = as_t(-np.ones_like(lr))
+        if self.momentum:  # sigma = sqrt(2 (1 - mu) T / (lr P)), 0 where lr = 0
+            safe = np.where(lr > 0, lr, 1.0)
+            sigma = np.where(lr * T > 0, np.sqrt(2.0 * (1.0 - mu) * T / (P * safe)), 0.0)
+        else:
+            sigma = np.sqrt(2.0 * lr * T / P)
+        base = np.stack([lr, lr * wd, sigma, lr * (1.0 + mu), lr * mu])  # at m = 1
+        self._coef = as_t(base)
+        self.lr, self.lrwd, self.noise, self.lr1mu, self.lrmu = self._coef.unbind(0)
+        # (K, 1, ..., 1) views for params of 1, 2 and 3 dims, made once (they follow _coef)
+        self.v = {(n, d): getattr(self, n).view((-1,) + (1,) * (d - 1))
+                  for n in ("lr", "lrwd", "noise", "lr1mu", "lrmu", "mu", "wd") for d in (1, 2, 3)}
+        if self.scheduled:
+            self._base = self._coef.clone()
+            self.shared = table.shape[0] == 1
+            if self.shared:  # a table of all steps, (S, 5, 1), broadcast over the members
+                self._scales = as_t(self._powers(table[0])[:, :, None])
+            else:  # per member: (S, G) multipliers, the powers taken at each step
+                self._m, self._groups = table.T, groups
+
+    def _powers(self, m: np.ndarray) -> np.ndarray:
+        """(..., 5): the factor of each coefficient at multiplier(s) m: m, except m^(1/2) for
+        the plain noise and m^(-1/2) (0 where m = 0) for the noise on the velocity."""
+        root = np.sqrt(m)
+        noise = np.where(m > 0, 1.0 / np.where(m > 0, root, 1.0), 0.0) if self.momentum \
+            else root
+        return np.stack([m, m, noise, m, m], -1)
+
+    def at(self, step: int):
+        if self.shared:
+            torch.mul(self._base, self._scales[step], out=self._coef)
+        else:
+            s = torch.from_numpy(self._powers(self._m[step][self._groups]).T)
+            torch.mul(self._base, s.to(self._base.device), out=self._coef)
+
+
+def _evaluate_work(ens: Ensemble, X, y, work, loss, alive: torch.Tensor):
+    """(loss, error) numpy (K,) of the params in the working layout; loss NaN where not alive."""
+    f = ens._forward(X, work, transposed=True)
+    lo = pointwise_loss(f, y, loss).mean(-1).double().cpu().numpy()
+    err = pointwise_error(f, y, loss).mean(-1).double().cpu().numpy()
+    lo[~alive.cpu().numpy()] = np.nan
+    return lo, err
 
 
 # ---------------------------------------------------------------------- training
-def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None) -> TrainReport:
+def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None,
+          start_epoch: int = 0) -> TrainReport:
     """Train every member of ``ens`` in place on (X, y) with ``cfg`` (update rule: module docstring).
 
     X: (P, D) shared by all members or (K, P, D) per member; y: (P,) or (K, P).
     masks: optional dict name -> bool tensor (True = kept); masked weights stay exactly zero.
     seeds: K ints for the data order and the Langevin noise (required when ``batch_size`` < P or
     some temperature > 0; ignored otherwise).
+    start_epoch: resume the run of ``cfg`` at the end of this epoch, from the params in ``ens``
+    (e.g. a checkpoint; weight rewinding): only epochs start_epoch + 1 .. end are trained, the
+    schedule, the checkpoints, the history and ``diverged_step`` count in the epochs / steps of
+    the whole run, and the random draws of the skipped epochs (data orders, noise) are made and
+    discarded, so that the rest uses the draws of the uninterrupted run; the velocity starts at
+    zero. Every argument is checked before training starts.
     """
     torch.set_flush_denormal(True)
     K = ens.n_members
     if not isinstance(cfg, TrainConfig):
         raise ValueError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
     loss = check_choice("cfg.loss", cfg.loss, LOSSES)
-    epochs = check_int("cfg.epochs", cfg.epochs, 0)
     lr = per_member("cfg.lr", cfg.lr, K)
     T = per_member("cfg.langevin_T", cfg.langevin_T, K)
     wd = per_member("cfg.weight_decay", cfg.weight_decay, K)
     rho = per_member("cfg.sam_rho", cfg.sam_rho, K)
+    mu = per_member("cfg.momentum", cfg.momentum, K, maximum=1.0, below_max=True)
+    if not isinstance(cfg.nesterov, (bool, np.bool_)):
+        raise ValueError(f"cfg.nesterov must be True or False, got {cfg.nesterov!r}")
+    nesterov = bool(cfg.nesterov)
+    if nesterov and not (mu > 0).any():
+        raise ValueError("cfg.nesterov=True needs cfg.momentum > 0 (for some member), got "
+                         "momentum 0 for every member")
+    if nesterov and (T > 0).any():
+        raise ValueError("cfg.langevin_T > 0 is not defined with cfg.nesterov=True (use heavy-"
+                         "ball momentum, whose noise on the velocity keeps the Gibbs law)")
+    if not isinstance(cfg.history, (bool, np.bool_)):
+        raise ValueError(f"cfg.history must be True or False, got {cfg.history!r}")
     X, y = prepare_data(ens, X, y)
     P = X.shape[-2]
-    if cfg.batch_size is None:
-        B = P
-    else:
-        B = check_int("cfg.batch_size", cfg.batch_size, 1)
-        if B > P:
-            raise ValueError(f"cfg.batch_size must be <= the number of training examples {P} "
-                             f"(or None for full batch), got {B}")
+    epochs, n_steps, per_epoch = cfg.run_length(P)
+    B = P if cfg.batch_size is None else int(cfg.batch_size)
+    schedules, groups = check_schedules(cfg.schedule, K)
+    table = None
+    if not all(s.is_constant for s in schedules):
+        table = np.stack([s.multipliers(n_steps, per_epoch) for s in schedules])
+    first = check_int("start_epoch", start_epoch, 0)
+    if first > epochs:
+        raise ValueError(f"start_epoch must be <= {epochs} (the epochs of the run), got {first}")
     checkpoints = sorted({check_int("cfg.checkpoints entry", e, 0) for e in cfg.checkpoints})
-    if checkpoints and checkpoints[-1] > epochs:
-        raise ValueError(f"cfg.checkpoints must lie in [0, cfg.epochs={epochs}], got {checkpoints}")
+    if checkpoints and (checkpoints[0] < first or checkpoints[-1] > epochs):
+        raise ValueError(f"cfg.checkpoints must lie in [{first}, {epochs}] (start_epoch and the "
+                         f"epochs of the run), got {checkpoints}")
     masks = check_masks(ens, masks)
     minibatch = B < P
     stochastic = minibatch or bool((T > 0).any())
@@ -211,48 +428,80 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None) -> Trai
     names = ens.trainable
     params = ens.params
     dev, dt = ens.device, ens.dtype
-    as_t = lambda a: torch.as_tensor(a, dtype=dt, device=dev)  # noqa: E731
-    lr_t, lrwd_t, rho_t = as_t(lr), as_t(lr * wd), as_t(rho)
-    noise_t = as_t(np.sqrt(2.0 * lr * T / P))
-    use_wd, use_sam, use_noise = bool((wd > 0).any()), bool((rho > 0).any()), bool((T > 0).any())
+    rule = _Rule(lr, wd, T, rho, mu, nesterov, P, table, groups, dt, dev)
     sizes = [params[n][0].numel() for n in names]
 
     with torch.no_grad():
         for name, m in masks.items():
             params[name].mul_(m)
+    alive = torch.ones(K, dtype=torch.bool, device=dev)
     snapshots: dict[int, dict[str, torch.Tensor]] = {}
-    if 0 in checkpoints:
-        snapshots[0] = {n: p.detach().clone() for n, p in params.items()}
+    ck_loss: dict[int, np.ndarray] = {}
+    ck_err: dict[int, np.ndarray] = {}
+    hist_loss, hist_err = [], []
+    if first in checkpoints or cfg.history:
+        with torch.no_grad():
+            f = ens._forward(X, params)
+            lo0 = pointwise_loss(f, y, loss).mean(-1).double().cpu().numpy()
+            er0 = pointwise_error(f, y, loss).mean(-1).double().cpu().numpy()
+        if cfg.history:
+            hist_loss.append(lo0)
+            hist_err.append(er0)
+        if first in checkpoints:
+            snapshots[first] = {n: p.detach().clone() for n, p in params.items()}
+            ck_loss[first], ck_err[first] = lo0.copy(), er0.copy()
     rng = _MemberRandom(seeds, sum(sizes), dt, dev) if stochastic else None
 
-    alive = torch.ones(K, dtype=torch.bool, device=dev)
     diverged_step = torch.full((K,), -1, dtype=torch.int64, device=dev)
     state = _State(alive, diverged_step)
-    n_batches = math.ceil(P / B)
     step = 0
+    first_step = min(first * per_epoch, n_steps)
     # The loop works on a dict of tensors in a working layout, double-buffered: each step writes
-    # the new params into the spare buffers and swaps; the results are copied into the tensors of
-    # ens.params at the end, so training is in place for the caller. Hidden weight matrices are
-    # held transposed, (K, fan_in, h) contiguous, for faster products.
+    # the new params (and velocities) into the spare buffers and swaps; the results are copied
+    # into the tensors of ens.params at the end, so training is in place for the caller. Hidden
+    # weight matrices are held transposed, (K, fan_in, h) contiguous, for faster products.
     tr = {n for n in names if ens.arch != "linear" and n.startswith("w") and n != "w_out"}
     to_work = lambda n, p: p.transpose(1, 2).contiguous() if n in tr else p.detach().clone()  # noqa
     from_work = lambda n, p: p.transpose(1, 2).clone() if n in tr else p.detach().clone()  # noqa
     with torch.no_grad():
         work = {n: to_work(n, p) for n, p in params.items()}
         spare = {n: torch.empty_like(work[n]) for n in names}
+        if rule.momentum:
+            state.vel = {n: torch.zeros_like(work[n]) for n in names}
+            state.vspare = {n: torch.empty_like(work[n]) for n in names}
         masks_w = {n: to_work(n, m) for n, m in masks.items()}
         batches = _Batches(X, y, K, B) if minibatch else None
         state.ws = {}  # reused intermediates of the backward pass
+        step_fn = _momentum_step if rule.momentum else _step
+        scheduled = rule.scheduled
         for epoch in range(1, epochs + 1):
+            if epoch <= first:  # skipped: the same random draws as the uninterrupted run
+                n_skip = min(per_epoch, n_steps - step)
+                if minibatch:
+                    rng.permutations(P)
+                if rule.use_noise:
+                    for _ in range(n_skip):
+                        rng.noise()
+                step += n_skip
+                continue
             if minibatch:
                 batches.new_epoch(rng.permutations(P))
-            for b in range(n_batches):
+            for b in range(min(per_epoch, n_steps - step)):
                 Xb, yb = batches.get(b) if minibatch else (X, y)
-                _step(ens, work, spare, Xb, yb, loss, names, masks_w, lr_t, lrwd_t, rho_t,
-                      noise_t, use_wd, use_sam, use_noise, rng, sizes, state, step)
+                if scheduled:
+                    rule.at(step)
+                step_fn(ens, work, spare, Xb, yb, loss, names, masks_w, rule, rng, sizes, state,
+                        step)
                 step += 1
             if epoch in checkpoints:
                 snapshots[epoch] = {n: from_work(n, p) for n, p in work.items()}
+            if epoch in checkpoints or cfg.history:
+                lo, er = _evaluate_work(ens, X, y, work, loss, alive)
+                if epoch in checkpoints:
+                    ck_loss[epoch], ck_err[epoch] = lo, er
+                if cfg.history:
+                    hist_loss.append(lo)
+                    hist_err.append(er)
         for n in names:
             params[n].copy_(work[n].transpose(1, 2) if n in tr else work[n])
 
@@ -265,7 +514,11 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None) -> Trai
     final_loss[diverged] = np.nan
     return TrainReport(diverged=diverged, diverged_step=diverged_step.cpu().numpy(),
                        train_loss=final_loss, train_error=final_err.double().cpu().numpy(),
-                       checkpoints=snapshots, steps=step)
+                       checkpoints=snapshots, steps=step - first_step, epochs=epochs,
+                       start_epoch=first,
+                       checkpoint_loss=ck_loss, checkpoint_error=ck_err,
+                       loss_history=np.stack(hist_loss) if cfg.history else None,
+                       error_history=np.stack(hist_err) if cfg.history else None)
 
 
 class _State:
@@ -275,6 +528,18 @@ class _State:
 
     def __init__(self, alive: torch.Tensor, diverged_step: torch.Tensor):
         self.alive, self.diverged_step, self.any_dead = alive, diverged_step, False
+
+    def check(self, total: torch.Tensor, step: int):
+        """Mark the members whose ``total`` is not finite as diverged at ``step``."""
+        # a sum is finite iff every term is, unless the terms are finite but their sum overflows
+        # (~1e38 in float32): counted as diverged too
+        ok = torch.isfinite(total)
+        alive = self.alive
+        newly = alive & ~ok
+        if bool(newly.any()):
+            self.diverged_step.masked_fill_(newly, step)
+            alive &= ok
+            self.any_dead = True
 
 
 class _Batches:
@@ -309,22 +574,24 @@ class _Batches:
         return Xb.view(K, n // K, -1), yb.view(K, n // K)
 
 
-def _step(ens, work, spare, Xb, yb, loss, names, masks, lr_t, lrwd_t, rho_t, noise_t, use_wd,
-          use_sam, use_noise, rng, sizes, state, step):
-    """One batched update of all members: writes the new params into ``spare`` and swaps the
-    entries of ``work`` and ``spare``; marks members that diverge at this step and keeps their
-    previous params (gradients: models._backward, checked against autograd in the tests)."""
-    K = lr_t.shape[0]
+def _step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, sizes, state, step):
+    """One batched plain (S)GD / Langevin update of all members: writes the new params into
+    ``spare`` and swaps the entries of ``work`` and ``spare``; marks members that diverge at this
+    step and keeps their previous params (gradients: models._backward, checked against autograd
+    in the tests)."""
+    K = rule.lr.shape[0]
+    lr_t = rule.lr
+    use_noise = rule.use_noise
     base = {}
     for n in names:
         p, d = work[n], spare[n]
-        if use_wd:  # w - lr wd w, then the gradient step from there
-            base[n] = (torch.addcmul(p, _member_view(lrwd_t, p), p, value=-1.0, out=d), d)
+        if rule.use_wd:  # w - lr wd w, then the gradient step from there
+            base[n] = (torch.addcmul(p, rule.v["lrwd", p.dim()], p, value=-1.0, out=d), d)
         else:
             base[n] = (p, d)
-    if use_sam:
+    if rule.use_sam:
         batch_loss, grads = descend(ens, work, Xb, yb, loss, names, ws=state.ws)
-        shifted = _sam_point(work, names, grads, masks, rho_t)
+        shifted = _sam_point(work, names, grads, masks, rule.rho)
         _, new = descend(ens, shifted, Xb, yb, loss, names, coef=lr_t, base=base, ws=state.ws)
     else:
         batch_loss, new = descend(ens, work, Xb, yb, loss, names, coef=lr_t, base=base,
@@ -336,26 +603,74 @@ def _step(ens, work, spare, Xb, yb, loss, names, masks, lr_t, lrwd_t, rho_t, noi
         cand = new[name]
         if use_noise:
             xi = noise[:, offset:offset + size].view(cand.shape)  # in the working layout
-            cand.addcmul_(_member_view(noise_t, cand), xi)
+            cand.addcmul_(rule.v["noise", cand.dim()], xi)
         offset += size
         m = masks.get(name)
         if m is not None:
             cand.mul_(m)  # masks the whole update and keeps pruned weights exactly zero
         total.add_(cand.reshape(K, -1).sum(1))
-    # a sum is finite iff every term is, unless the terms are finite but their sum overflows
-    # (~1e38 in float32): counted as diverged too
-    ok = torch.isfinite(total)
-    alive = state.alive
-    newly = alive & ~ok
-    if bool(newly.any()):
-        state.diverged_step.masked_fill_(newly, step)
-        alive &= ok
-        state.any_dead = True
+    state.check(total, step)
     if state.any_dead:
+        alive = state.alive
         for name in names:
             torch.where(_member_view(alive, new[name]), new[name], work[name], out=new[name])
     for name in names:
         work[name], spare[name] = new[name], work[name]
+
+
+def _momentum_step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, sizes, state, step):
+    """One batched heavy-ball / Nesterov update (module docstring): v' = mu v + wd w + grad (the
+    gradient added by the fused product of models._backward), Langevin noise on v', masks on v',
+    then w' = w - lr v' (Nesterov: w - lr (g + mu v') = w - lr (1 + mu) v' + lr mu v). New params
+    and velocities go into the spare buffers, which are swapped in; a member that diverges keeps
+    its previous params and velocity."""
+    K = rule.lr.shape[0]
+    vel, vspare = state.vel, state.vspare
+    base = {}
+    for n in names:
+        p, dv = work[n], vspare[n]
+        torch.mul(vel[n], rule.v["mu", p.dim()], out=dv)
+        if rule.use_wd:
+            dv.addcmul_(p, rule.v["wd", p.dim()])
+        base[n] = (dv, dv)
+    if rule.use_sam:
+        batch_loss, grads = descend(ens, work, Xb, yb, loss, names, ws=state.ws)
+        shifted = _sam_point(work, names, grads, masks, rule.rho)
+        _, newv = descend(ens, shifted, Xb, yb, loss, names, coef=rule.minus_one, base=base,
+                          ws=state.ws)
+    else:
+        batch_loss, newv = descend(ens, work, Xb, yb, loss, names, coef=rule.minus_one,
+                                   base=base, ws=state.ws)
+    noise = rng.noise() if rule.use_noise else None
+    offset = 0
+    total = batch_loss.clone()  # per member: batch loss + the sum of every updated param
+    for name, size in zip(names, sizes):
+        v_new, p, d = newv[name], work[name], spare[name]
+        if rule.use_noise:
+            xi = noise[:, offset:offset + size].view(v_new.shape)  # in the working layout
+            v_new.addcmul_(rule.v["noise", v_new.dim()], xi)
+        offset += size
+        m = masks.get(name)
+        if m is not None:
+            v_new.mul_(m)  # the velocity of a pruned weight stays exactly zero
+        if rule.nesterov:
+            torch.addcmul(p, rule.v["lr1mu", p.dim()], v_new, value=-1.0, out=d)
+            d.addcmul_(rule.v["lrmu", p.dim()], vel[name])
+        else:
+            torch.addcmul(p, rule.v["lr", p.dim()], v_new, value=-1.0, out=d)
+        if m is not None:
+            d.mul_(m)
+        total.add_(d.reshape(K, -1).sum(1))
+    state.check(total, step)
+    if state.any_dead:
+        alive = state.alive
+        for name in names:
+            keep = _member_view(alive, spare[name])
+            torch.where(keep, spare[name], work[name], out=spare[name])
+            torch.where(keep, vspare[name], vel[name], out=vspare[name])
+    for name in names:
+        work[name], spare[name] = spare[name], work[name]
+        vel[name], vspare[name] = vspare[name], vel[name]
 
 
 def _sam_point(work, names, grads, masks, rho_t):

@@ -5,7 +5,6 @@ argument, the bad value and what is allowed (docs/design.md, "Errors at the boun
 """
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import numpy as np
@@ -73,7 +72,3 @@ def per_member(name: str, value, n_members: int, *, minimum: float = 0.0,
         raise ValueError(f"{name} must be finite, >= {minimum}{upper}; got {shown!r}")
     return arr
 
-
-def is_integral(x: float) -> bool:
-    """True if ``x`` is a whole number (used for counts given as floats)."""
-    return math.isfinite(x) and float(x).is_integer()
