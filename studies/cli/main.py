@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("dir")
     e.add_argument("--format", default="csv", choices=("csv", "parquet"))
     e.add_argument("--output", help="file to write (default: stdout)")
+    e.add_argument("--table", help="a derived table of the studies that offer one (e.g. prunability), computed "
+                                   "from the stored rows and [analysis]; default: the tidy table of every row")
 
     for mod in SUBCOMMANDS.values():
         mod.add_parser(sub)
@@ -218,7 +220,7 @@ def main(argv=None) -> int:
         if args.command == "export":
             from ..results.table import export
 
-            _, problems = export(args.dir, args.format, args.output)
+            _, problems = export(args.dir, args.format, args.output, table=args.table)
             return _problems(problems, "read")
         if args.command in SUBCOMMANDS:
             return SUBCOMMANDS[args.command].run(args)

@@ -83,15 +83,42 @@ def load_tree(root, strict: bool = False) -> tuple[pd.DataFrame, list[str]]:
     return pd.concat(frames, ignore_index=True, sort=False), problems
 
 
-def export(root, fmt: str, output=None) -> tuple[pd.DataFrame, list[str]]:
-    """Write the tidy table of every readable study under ``root`` as csv or parquet, to ``output`` or
-    stdout; returns the table and the directories that could not be read. The output is checked before
-    anything is read, and written atomically (a failed write leaves no file behind)."""
+def derived_table(root, name: str) -> tuple[pd.DataFrame, list[str]]:
+    """The derived table ``name`` (``Study.tables``) of every run directory under ``root`` whose study
+    offers it, computed from the stored rows and the stored ``[analysis]``, with a ``directory`` column."""
+    from .. import catalog
+
+    frames, problems, offered = [], [], set()
+    for d in run_dirs(root):
+        try:
+            stored = Store.existing(d)
+            if stored is None:
+                continue
+            study = catalog.get(stored["name"])
+            offered.update(study.tables)
+            if name not in study.tables:
+                continue
+            rows = load_run(d)
+            if not rows.empty:
+                frames.append(study.tables[name](rows, stored["spec"]["analysis"]).assign(directory=str(d)))
+        except READ_ERRORS as e:
+            problems.append(f"{d}: {e}")
+    if not frames and not problems:
+        raise ValueError(f"--table {name!r}: no study under {root} offers it"
+                         + (f"; tables there: {', '.join(sorted(offered))}" if offered else ""))
+    return (pd.concat(frames, ignore_index=True, sort=False) if frames else pd.DataFrame()), problems
+
+
+def export(root, fmt: str, output=None, table: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Write the tidy table of every readable study under ``root`` (or the derived ``table`` of the studies
+    that offer it) as csv or parquet, to ``output`` or stdout; returns the table and the directories that
+    could not be read. The output is checked before anything is read, and written atomically (a failed
+    write leaves no file behind)."""
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"--format must be csv or parquet, got {fmt!r}")
     if output is not None:
         check_output_file(output)
-    df, problems = load_tree(root)
+    df, problems = load_tree(root) if table is None else derived_table(root, table)
     if output is None:
         import sys
 

@@ -51,6 +51,9 @@ class Study:
     theory_points: Callable[..., "object"] | None = None
     # the study whose stored trials this one analyses (None: it runs trials of its own)
     source_study: str | None = None
+    # derived tables a user can export (``prunelab export DIR --table NAME``): name -> (table, analysis) ->
+    # DataFrame, computed from the stored rows and the stored [analysis], so they re-report without retraining
+    tables: dict = field(default_factory=dict)
     # row and result columns that may hold NaN in a done trial (where undefined, e.g. a theory outside its
     # domain); every other number must be finite. Rows with dead members may leave their metrics NaN.
     optional_columns: tuple[str, ...] = ()

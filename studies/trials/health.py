@@ -10,6 +10,10 @@ A dense member has failed when
 
 A trial whose post-processing raises fails alone (:func:`isolated`); a done trial whose stored numbers
 are not finite is turned into a failed one by the engine (``Study.screen``).
+
+A member that did not fail may still be unconverged: :func:`converged` states the criterion every study
+records in its ``converged`` columns, and analyses set unconverged conditions apart instead of averaging
+them in.
 """
 from __future__ import annotations
 
@@ -41,6 +45,27 @@ def dense_failures(diverged, diverged_step, test_error, initial_loss, final_loss
         else:
             out.append(None)
     return out
+
+
+PLATEAU = 0.01  # relative change of the training loss over the last tenth of training that counts as flat
+
+
+def converged(train_error, max_train_error: float, loss_history=None, plateau: float = PLATEAU) -> np.ndarray:
+    """Per member: did its training converge? The criterion: the final training error is at most
+    ``max_train_error`` and, where a per-epoch loss history (epochs x members, e.g.
+    ``TrainReport.loss_history``) is given, the training loss changed by at most ``plateau`` (relative)
+    over the last tenth of the epochs (at least the last two). A non-finite error or loss is unconverged."""
+    err = np.asarray(train_error, float)
+    ok = np.isfinite(err) & (err <= max_train_error)
+    if loss_history is not None:
+        h = np.asarray(loss_history, float)
+        if h.ndim == 2 and h.shape[0] >= 2:
+            tail = h[-max(2, h.shape[0] // 10):]
+            first, last = tail[0], tail[-1]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                change = np.abs(first - last) / np.maximum(np.abs(first), 1e-12)
+            ok &= np.isfinite(change) & (change <= plateau)
+    return ok
 
 
 @contextmanager
