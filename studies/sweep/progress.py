@@ -1,7 +1,8 @@
 """The progress of a run on stderr: trials done, failed, and an estimate of the time left.
 
-On a terminal it is one line redrawn in place; otherwise (a log file, a pipe) it writes plain lines, at
-most one every ``LOG_EVERY_S`` seconds and one at the end, without carriage returns.
+On a terminal it is one line redrawn in place; otherwise (a log file, a pipe) it writes plain lines
+without carriage returns: one per tenth of the trials finished, one every ``LOG_EVERY_S`` seconds at
+most in between, and one at the end.
 
 A group runs as one ensemble, so the runner learns of its trials when the group ends. A study whose
 group finishes its trials one after the other reports each with :func:`trial_finished`; when the group
@@ -30,6 +31,7 @@ class Progress:
         self.tty = enabled and bool(getattr(self.stream, "isatty", lambda: False)())
         self.done = self.failed = self.partial = 0
         self.start = self.last_line = time.monotonic()
+        self.last_tenth = -1
         self._draw(force=True)
 
     def __enter__(self):
@@ -53,7 +55,7 @@ class Progress:
         self.done += done
         self.failed += failed
         self.partial = 0
-        self._draw(force=not self.tty)
+        self._draw()
 
     def _line(self) -> str:
         finished = min(self.done + self.failed + self.partial, self.total)
@@ -70,11 +72,12 @@ class Progress:
             width = 28
             bar = "#" * int(round(frac * width)) + "-" * (width - int(round(frac * width)))
             self.stream.write(f"\r{self.label} [{bar}] {text}")
-        elif force or time.monotonic() - self.last_line >= LOG_EVERY_S:
-            self.stream.write(f"{self.label}: {text}\n")
-            self.last_line = time.monotonic()
         else:
-            return
+            tenth = int(10 * finished / self.total) if self.total else 10
+            if not (force or tenth > self.last_tenth or time.monotonic() - self.last_line >= LOG_EVERY_S):
+                return
+            self.stream.write(f"{self.label}: {text}\n")
+            self.last_line, self.last_tenth = time.monotonic(), tenth
         self.stream.flush()
 
     def close(self) -> None:

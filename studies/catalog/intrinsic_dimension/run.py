@@ -76,8 +76,8 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
     report = models.train(dense, X, y, cfg, seeds=[d[0]["order"] for d in data])
     dense_train = metrics(dense, X, y, loss=t0["loss"])
     dense_test = metrics(dense, Xte, yte, loss=t0["loss"])
-    failures = dense_failures(report.diverged, report.diverged_step, dense_test["error"], initial_loss,
-                              report.train_loss)
+    failures = dense_failures(report.diverged, report.diverged_step, dense_test["error"], dense_train["error"],
+                              initial_loss, report.train_loss)
 
     ladder = [0.0] + list(t0["sparsities"])
     outcomes = []

@@ -47,8 +47,8 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
     report = models.train(dense, X, y, cfg, seeds=[d[0]["order"] for d in data])
     dense_train = metrics(dense, X, y, t0["loss"])
     dense_test = metrics(dense, Xte, yte, t0["loss"])
-    failures = dense_failures(report.diverged, report.diverged_step, dense_test["error"], initial_loss,
-                              report.train_loss)
+    failures = dense_failures(report.diverged, report.diverged_step, dense_test["error"], dense_train["error"],
+                              initial_loss, report.train_loss)
 
     # branches: for each trial, each density (1.0 = the dense control) and each retraining seed
     dens_axis = [1.0] + sorted(t0["densities"], reverse=True)
