@@ -3,6 +3,9 @@
 training loss."""
 from __future__ import annotations
 
+import functools
+import json
+
 import numpy as np
 import torch
 
@@ -25,12 +28,24 @@ def check_data_fields(t: dict) -> None:
         raise SpecError(f"label_noise must lie in [0, 0.5], got {t['label_noise']}")
     if t["noise"] < 0:
         raise SpecError(f"noise must be >= 0, got {t['noise']}")
+    key = json.dumps([t["manifold"], t["intrinsic_dim"], t["ambient_dim"], t["noise"], t.get("manifold_options", {}),
+                      t.get("teacher", "perceptron"), t.get("teacher_options", {})], sort_keys=True)
+    reason = _build_error(key)
+    if reason is not None:
+        raise SpecError(f"trial with intrinsic_dim={t['intrinsic_dim']}, ambient_dim={t['ambient_dim']}: {reason}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _build_error(key: str) -> str | None:
+    """Why this generator and teacher cannot be built, or None; once per distinct set of data fields
+    (a plan checks every trial, and most trials of a sweep share their data fields)."""
+    kind, d, D, noise, options, teacher, teacher_options = json.loads(key)
     try:
-        manifolds.make_manifold(t["manifold"], t["intrinsic_dim"], t["ambient_dim"], noise=t["noise"],
-                                **t.get("manifold_options", {}))
-        manifolds.make_teacher(t.get("teacher", "perceptron"), t["intrinsic_dim"], **t.get("teacher_options", {}))
+        manifolds.make_manifold(kind, d, D, noise=noise, **options)
+        manifolds.make_teacher(teacher, d, **teacher_options)
     except (ValueError, TypeError) as e:
-        raise SpecError(f"trial with intrinsic_dim={t['intrinsic_dim']}, ambient_dim={t['ambient_dim']}: {e}") from None
+        return str(e)
+    return None
 
 
 def trial_data(t: dict) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
