@@ -1,4 +1,125 @@
-"""DOCSTRING PLACEHOLDER"""
+"""Pruning a Gibbs perceptron: the temperature-density diagram, solved exactly (replica symmetric).
+
+Setting (theory.perceptron; Engel & Van den Broeck, *Statistical Mechanics of Learning*, CUP 2001 = EvdB;
+Seung, Sompolinsky & Tishby, PRA 45, 6056 (1992) = SST): teacher B with i.i.d. N(0, 1) coordinates
+(|B|^2 = N), inputs x ~ N(0, I_N), labels sigma = sign(B.x), P = alpha N examples. The dense student J is
+one sample of the Gibbs measure exp(-E(J)/T) on the sphere |J|^2 = N, E = number of training errors;
+R = J.B/N and q = J1.J2/N (two samples) are theory.perceptron's saddle point. Magnitude pruning to
+density c keeps the set S of the cN largest |J_i| (threshold t = Phi^-1(1 - c/2)); q(c) = c + 2 t phi(t)
+is the Gaussian kept energy (theory.pruning). The test error of any direction W is arccos(cos(W, B))/pi.
+
+1. The coordinates of a Gibbs sample (one-shot pruning)
+-------------------------------------------------------
+The joint law of (B, X, J) is invariant under (B, X, J) -> (O B, X O^T, O J) for every orthogonal O: B and
+the rows of X are isotropic Gaussians, the labels sign(B.x) are unchanged, and the Gibbs energy depends on
+X J only. So, given their Gram matrix, the three vectors B, <J> (the Gibbs mean) and J form a uniformly
+rotated frame, and the Gram matrix self-averages (B.J/N -> R, B.<J>/N -> R, J.<J>/N = |<J>|^2/N -> q). The
+coordinates of a uniformly random k-frame in R^N are asymptotically i.i.d. Gaussian (Diaconis & Freedman,
+Ann. IHP 23, 397 (1987)), hence for N -> infinity the triples are i.i.d. with
+
+    B_i = g_i,   <J>_i = R g_i + Delta z_i,   J_i = R g_i + Delta z_i + sqrt(1-q) zeta_i,    (G)
+
+g, z, zeta i.i.d. N(0, 1), Delta = sqrt(q - R^2): the teacher, a data part common to all samples and a
+thermal part. The pair (J_i, B_i) is bivariate Gaussian with correlation R, so theory.pruning's
+truncated-moment law applies to a sample: E[J_i B_i 1{|J_i|>t}] = R q(c), E[J_i^2 1{...}] = q(c),
+
+    pruned sample:   R' = R sqrt(q(c));      pruned Gibbs mean:   R' = (R/sqrt(q)) sqrt(q(c)),
+
+the mean having overlap R/sqrt(q) before pruning (at T = 0, sqrt(R): the Bayes student, EvdB 3.6). The
+teacher's norm kept on the support of a sample, the best overlap any student on S can reach, is
+
+    rho^2 = E[B_i^2 1{|J_i| > t}] = c + (q(c) - c) R^2,                                      (K)
+
+and the second moments on S of e = (g, z, zeta) are E[e e^T 1{|J_i|>t}] = c I + (q(c) - c) a a^T,
+a = (R, Delta, sqrt(1-q)) (write e = a J_i + e_perp with e_perp independent of J_i). With a binary
+teacher, (G) fails (the coordinates of B are not Gaussian).
+
+2. Retraining on the support (the reference construction)
+---------------------------------------------------------
+The retrained student W lives on S and learns from examples; with *fresh* examples only rho (K) matters:
+the labels are sign(rho u_S + sqrt(1 - rho^2) eta) with u_S the field of B_S/|B_S| and eta independent of
+every x_S, a teacher with Gaussian output noise of variance 1 - rho^2 on cN inputs at load alpha/c (the
+"weight noise" teacher of EvdB ch. 5). With the *same* P examples (pruning and retraining), S is
+correlated with the data: J was drawn from them. The average of the retrained student over the data and
+over the dense sample J ~ Gibbs(T) is that of a system coupled to a quenched reference configuration drawn
+from an equilibrium measure (Franz & Parisi, J. Phys. I 5, 1401 (1995)):
+
+    Phi = E_{B,X} < ln Z_W[S(J)] >_J ,   Z_W = int_{R^S} dmu(W) exp(-beta_r E_r(W)),
+
+computed with n -> 0 replicas J^a of the reference (J^1 fixes the support) and m -> 0 replicas W^b.
+At m -> 0 the J sector is untouched (R, q from theory.perceptron). Replica-symmetric W sector: M = W.B/N,
+P1 = W.J^1/N, P0 = W.J^a/N (a != 1), Qd = |W|^2/N, Q0 = W^b.W^c/N; write A = (P0 - R M)/Delta and
+C = (P1 - P0)/sqrt(1-q) (overlaps with the data part and the thermal part of the reference, normalised).
+
+Entropic term. W^b lives in R^S and has prescribed overlaps with B_S, J^1_S and J^a_S (a >= 2); in the
+basis (G), the latter add n - 1 -> -1 thermal vectors zeta^a_S of norm c, with which W may have an overlap
+theta (entering the Schur complement as (n-1) theta^2/c). The volume is exp[(cN/2) ln det(Q - p^T Gram^-1 p)],
+and extremising over theta (d = (0, -r, 1) is orthogonal to a),
+
+    S_W/(N m) = (c/2) [ ln(Qd - Q0) + (Q0 - Pi*)/(Qd - Q0) ],
+    Pi* = (1/c) [ M^2 + C^2 (1 - 1/r^2) + 2 A C / r - kappa P1^2 ],                       (S)
+
+r = sqrt(1-q)/Delta, kappa = 1 - c/q(c), P1 = R M + Delta A + sqrt(1-q) C. Check: extremising Pi* over
+(A, C) alone (no coupling in the energetic term, i.e. fresh data) gives Pi* = M^2/rho^2: a teacher of
+norm rho on S, as in (K).
+
+Energetic term. Per example the fields u = B.x/sqrt(N), lambda^a = J^a.x/sqrt(N) = R u + Delta v +
+sqrt(1-q) xi^a and w^b = W^b.x/sqrt(N) = M u + A v + C xi^1 + s y + sqrt(Qd - Q0) eta^b, with
+s^2 = Q0 - M^2 - A^2 - C^2 and u, v, xi, y, eta i.i.d. N(0, 1), give at n -> 0
+
+    G_W = E_{u,v} [ Z_J^-1 int Dxi e^{-beta theta(-sigma lambda)} int Dy ln int Deta e^{-beta_r l(sigma, w)} ],
+    Z_J(u, v) = int Dxi e^{-beta theta(-sigma lambda)} = e^-beta + (1 - e^-beta) Phi(sigma (R u + Delta v)/sqrt(1-q)),
+
+sigma = sign(u), l the retraining loss per example. The reuse of the examples is entirely the tilt of
+the reference's thermal field xi on its own training examples (towards sigma) seen by W through C, and
+through A; for fresh examples the J factor is absent and G_W depends on (M, Q0) only. The W saddle point
+extremises phi_W = S_W/(N m) + alpha G_W. At c = 1 it does not depend on T (C = 0: retraining on all
+coordinates forgets J).
+
+(a) Gibbs retraining: W ~ exp(-E_S(W)/T_r) on the sphere of R^S (Qd = 1), l = theta(-sigma w). With
+V = 1 - Q0, X = (M u + A v + C xi + s y)/sqrt(V), k(X) = (1 - e^-beta_r) phi(X)/[e^-beta_r + (1 - e^-beta_r)
+Phi(X)] (theory.perceptron's K), Gaussian integration by parts in y gives the stationarity equations
+
+    (c/V) K p = alpha ( E[(u, v, xi) k]/sqrt(V) - p E[g''] ),   c (Q0 - Pi*) = alpha V E[k^2],
+    E[g''] = -(E[X k] + E[k^2])/V,       p = (M, A, C),  Pi* = p^T K p  (S),
+
+the expectations over u > 0 (doubled), v, and z = (C xi + s y)/tau, tau^2 = Q0 - M^2 - A^2, with xi given z
+Gaussian: weight [e^-beta + (1 - e^-beta) Phi(d)]/Z_J, d = (C z - xi0 tau)/s, xi0 = -(R u + Delta v)/sqrt(1-q).
+Solved by damped Newton (a 3-d quadrature refined until it resolves sqrt(V)/tau and s/|C|); at c = 1 it
+is theory.perceptron's Gibbs saddle point at T_r. cos(W, B) = M. For c < 1 the retraining problem is
+unrealizable; the replica-symmetric solution may be unstable at low T_r (EvdB ch. 5), not checked here.
+
+(b) Ridge retraining (the best linear retraining): W minimises 1/2 sum_mu (sigma_mu - W.x_mu/sqrt(N))^2
++ reg/2 |W|^2 on S; T_r -> 0 with Qd - Q0 = chi/beta_r. phi_W/beta_r -> (c/2)(Q - Pi*)/chi - reg Q/2 -
+alpha L/(2(1 + chi)), L = E[(sigma - omega)^2] = 1 + Q - 2 b.p + p^T D p, with b = (sqrt(2/pi), 0, m) and
+D = [[0, 0, mu_u], [0, 0, mu_v], [mu_u, mu_v, mu2 - 1]] from the tilted moments m = E[sigma xi],
+mu2 = E[xi^2], mu_u = E[u xi], mu_v = E[v xi] (fresh data: m = mu_u = mu_v = 0, mu2 = 1). Closed form:
+
+    nu = chi/(1+chi):  alpha nu^2 - (alpha + c + reg) nu + c = 0  (Marchenko-Pastur at dimension c),
+    p = (c K + alpha nu D)^-1 alpha nu b,   Q = [p^T K p + gamma (1 - 2 b.p + p^T D p)]/(1 - gamma),
+    gamma = alpha nu^2/c,    cos(W, B) = M/sqrt(Q).
+
+At c = 1 this is theory.perceptron's pseudo-inverse / least-squares curve (reg = 0); for fresh data it is
+theory.ridge's Marchenko-Pastur ridge on the support with signal sqrt(2/pi) rho. ``reg="optimal"``
+maximises the overlap over reg (the best ridge retraining).
+
+3. The sign of d(error)/dT across density
+-----------------------------------------
+* One-shot pruning: error = arccos(R(alpha, T) sqrt(q(c)))/pi, so d error/dT has the sign of -dR/dT at
+  every density (c enters through the positive factor sqrt(q(c))); the same for the pruned Gibbs mean
+  (R/sqrt(q)). No flip is possible.
+* Retraining on fresh data, and the infinite-data ceiling rho: T enters only through (K), and since
+  q(c) > c for c < 1, rho^2 is increasing in R^2; the retrained overlap rho cos_S increases with rho
+  (less output noise), so again the sign is that of -dR/dT at every c < 1, and 0 at c = 1.
+* Retraining on the same data adds the reuse terms (A, C and the tilted moments), which depend on T
+  through (R, q) separately. Computed (temperature_effect), they make the same-data student better than
+  the fresh-data one by an amount that shrinks as T grows, i.e. they add to the sign rather than oppose it.
+At every (alpha, T > 0) computed, dR/dT < 0: raising the dense temperature raises the error at every
+density c < 1, the slope vanishes at c = 1 (retraining forgets J) and as T -> 0 (every T-derivative of the
+Gibbs overlaps vanishes there, R(T) - R(0) ~ e^-1/T). This model has no sign flip: a hotter dense Gibbs
+student always has a support that keeps less of the teacher (K) and, on its own data, a weaker selection
+bias to exploit.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,7 +172,7 @@ def _line(step: float = 0.2, span: float = 8.5):
 _U, _WU = _half_line(32)
 _V, _WV = _line(0.4)
 _Z_STEP = 0.4  # default z step of the retrained-Gibbs integral, refined where the integrand is sharper
-_Z_RESOLUTION = 0.5  # the z step must not exceed this fraction of the integrand's narrowest width
+_Z_RESOLUTION = 1.5  # the z step may not exceed 1.5 times the narrowest width (quadrature error ~1e-6)
 
 
 # ----------------------------------------------------------------------------- validation
@@ -287,43 +408,61 @@ class _GibbsEnergetic:
 
 
 def _newton(fun, x0, tol=1e-10, max_iter=60, h=1e-7):
-    """Damped Newton with a forward-difference Jacobian; steps that leave the domain (fun -> None) are halved."""
+    """Damped quasi-Newton: a forward-difference Jacobian, then Broyden updates.
+
+    The difference Jacobian is recomputed when a step fails to halve the residual; steps that leave the
+    domain (fun -> None) or do not decrease the residual are halved. Returns x and the final max-norm of
+    the residual.
+    """
     x = np.asarray(x0, float).copy()
     r = fun(x)
     if r is None:
         raise SaddlePointError(f"retrained saddle point: the start {x} lies outside the domain")
-    for _ in range(max_iter):
-        norm = np.max(np.abs(r))
-        if norm < tol:
-            return x, norm
+
+    def jacobian(x, r):
         J = np.empty((r.size, x.size))
         for j in range(x.size):
             dx = np.zeros_like(x)
             dx[j] = h
             rj = fun(x + dx)
-            if rj is None:
-                rj = fun(x - dx)
-                J[:, j] = (r - rj) / h
-            else:
-                J[:, j] = (rj - r) / h
+            J[:, j] = (rj - r) / h if rj is not None else (r - fun(x - dx)) / h
+        return J
+
+    J, fresh_J = jacobian(x, r), True
+    norm = np.max(np.abs(r))
+    for _ in range(max_iter):
+        if norm < tol:
+            break
         try:
             step = -np.linalg.solve(J, r)
         except np.linalg.LinAlgError:
             step = -np.linalg.lstsq(J, r, rcond=None)[0]
-        lam = 1.0
-        for _ in range(40):
+        lam, accepted = 1.0, False
+        for _ in range(20 if fresh_J else 1):  # a stale (Broyden) Jacobian gets one try, then a new one
             x_new = x + lam * step
             r_new = fun(x_new)
             if r_new is not None and np.max(np.abs(r_new)) < norm:
+                accepted = True
                 break
             lam /= 2.0
-        else:
-            break
+        if not accepted:
+            if fresh_J:
+                break
+            J, fresh_J = jacobian(x, r), True
+            continue
+        new_norm = np.max(np.abs(r_new))
+        dx, dr = x_new - x, r_new - r
         x, r = x_new, r_new
-    return x, np.max(np.abs(r))
+        if new_norm > 0.5 * norm and new_norm >= tol:
+            J, fresh_J = jacobian(x, r), True
+        else:
+            J = J + np.outer(dr - J @ dx, dx) / (dx @ dx)  # Broyden's update
+            fresh_J = False
+        norm = new_norm
+    return x, norm
 
 
-def _solve_refined(alpha, R, q, beta, c, beta_r, data, x0, tol, z_step=_Z_STEP):
+def _solve_refined(alpha, R, q, beta, c, beta_r, data, x0, tol, z_step=_Z_STEP, max_iter=60):
     """Newton from x0 on a z grid of step z_step, then on finer ones until the grid resolves the solution.
 
     Returns the solution and the z step it was found on."""
@@ -333,7 +472,7 @@ def _solve_refined(alpha, R, q, beta, c, beta_r, data, x0, tol, z_step=_Z_STEP):
         en = _GibbsEnergetic(alpha, R, q, beta, c, beta_r, data, z_step=step)
         if en.residual(x) is None:
             raise SaddlePointError(f"retrained Gibbs saddle point: the start {x} lies outside the domain")
-        x, norm = _newton(en.residual, x, tol=tol)
+        x, norm = _newton(en.residual, x, tol=tol, max_iter=max_iter)
         if norm > 100 * tol:
             raise SaddlePointError(
                 f"retrained Gibbs saddle point ({data} data) did not converge at alpha={alpha!r}, density={c!r}, "
@@ -349,7 +488,7 @@ def _solve_refined(alpha, R, q, beta, c, beta_r, data, x0, tol, z_step=_Z_STEP):
     raise SaddlePointError(f"retrained Gibbs saddle point: no grid resolves the solution at alpha={alpha!r}, density={c!r}")
 
 
-def _gibbs_point(alpha, R, q, beta, c, beta_r, data, tol=1e-10, z_step=_Z_STEP):
+def _gibbs_point(alpha, R, q, beta, c, beta_r, data, tol=1e-10, z_step=_Z_STEP, max_iter=60):
     """Saddle point x = (M, A, C, Q0) of Gibbs retraining on the support for one point, and its z step.
 
     Starts from the noiseless load-alpha/c Gibbs overlaps scaled into the support, solves the fresh-data
@@ -381,7 +520,7 @@ def _gibbs_point(alpha, R, q, beta, c, beta_r, data, tol=1e-10, z_step=_Z_STEP):
         if T_r == 0:
             x, step = _solve_refined(alpha, R, q, beta, c, np.inf, "fresh", x, tol, step)
     if data == "same":
-        x, step = _solve_refined(alpha, R, q, beta, c, beta_r, "same", x, tol, step)
+        x, step = _solve_refined(alpha, R, q, beta, c, beta_r, "same", x, tol, step, max_iter)
     return x, step
 
 
