@@ -112,20 +112,22 @@ maximises the overlap over reg (the best ridge retraining).
   q(c) > c for c < 1, rho^2 is increasing in R^2; the retrained overlap rho cos_S increases with rho
   (less output noise), so again the sign is that of -dR/dT at every c < 1, and 0 at c = 1.
 * Retraining on the same data adds the reuse terms (A, C and the tilted moments), which depend on T
-  through (R, q) separately. Computed (temperature_effect), they make the same-data student better than
-  the fresh-data one by an amount that shrinks as T grows, i.e. they add to the sign rather than oppose it.
+  through (R, q) separately: the same-data student is better than the fresh-data one (by up to 0.012 in
+  error for ridge), and this bonus is not monotone in T (at large alpha it first grows with T). Computed
+  on alpha in [0.2, 10], T in [0.1, 3], c in [0.02, 0.95] (least-squares retraining), a growing bonus
+  cancels at most 4% of the fresh-data slope, so the same-data slope keeps its sign.
 At every (alpha, T > 0) computed, dR/dT < 0: raising the dense temperature raises the error at every
 density c < 1, the slope vanishes at c = 1 (retraining forgets J) and as T -> 0 (every T-derivative of the
 Gibbs overlaps vanishes there, R(T) - R(0) ~ e^-1/T). This model has no sign flip: a hotter dense Gibbs
-student always has a support that keeps less of the teacher (K) and, on its own data, a weaker selection
-bias to exploit.
+student always has a support that keeps less of the teacher (K), and the selection bias of reusing its
+examples is too weak to turn that around.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special
+from scipy import optimize
 
 from . import _checks
 from ._checks import SaddlePointError, scalar_or_array
@@ -485,7 +487,9 @@ def _solve_refined(alpha, R, q, beta, c, beta_r, data, x0, tol, z_step=_Z_STEP, 
         s = np.sqrt(max(tau * tau - C * C, 0.0))
         width = min(np.sqrt(1.0 - Q0) / tau, s / max(abs(C), 1e-300) if data == "same" else np.inf)
         step = max(_Z_RESOLUTION * width * 0.9, 1e-3)
-    raise SaddlePointError(f"retrained Gibbs saddle point: no grid resolves the solution at alpha={alpha!r}, density={c!r}")
+    raise SaddlePointError(
+        f"retrained Gibbs saddle point: no grid resolves the solution at alpha={alpha!r}, density={c!r}"
+    )
 
 
 def _gibbs_point(alpha, R, q, beta, c, beta_r, data, tol=1e-10, z_step=_Z_STEP, max_iter=60):
@@ -599,9 +603,10 @@ def retrained_saddle(alpha, temperature, density, retrain: str = "ridge", *, reg
     """
     al, T, c = _alpha(alpha), _temperature(temperature), _density(density)
     reg, T_r = _retrain_args(retrain, data, reg, retrain_temperature)
-    extra = [] if (retrain == "gibbs" or isinstance(reg, str)) else [reg]
     if retrain == "gibbs":
-        extra = [T_r]
+        extra = [T_r]  # broadcast with the points
+    else:
+        extra = [] if isinstance(reg, str) else [reg]
     shape, flat = _flat_points(al, T, c, *extra)
     al_f, T_f, c_f = flat[:3]
     R, q = gibbs_order_parameters(al_f, T_f)
