@@ -203,8 +203,12 @@ def _theory(name, c):
 
 @pytest.fixture(scope="module")
 def simulations():
-    torch.set_num_threads(1)
-    return {N: _simulate(N, K, seed=N) for N, K in SIZES}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the sampler's moves are small: one thread is fastest on a shared machine
+    try:
+        return {N: _simulate(N, K, seed=N) for N, K in SIZES}
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_pruned_and_retrained_gibbs_students_match_exact_sampling_at_two_sizes(simulations):
