@@ -17,12 +17,13 @@ Moves: Metropolis (Metropolis et al. 1953) with a symmetric single-spin-flip pro
 changes every stability by -2 J_i y_mu x_mu,i / sqrt(N), so the energy change dE (an integer) is
 counted in O(P) per move; the flip is accepted with probability min(1, exp(-dE/T)), at T = 0 iff
 dE <= 0. Detailed balance holds for each single-site update, so both scans leave p invariant:
-``scan="systematic"`` visits i = 0, ..., N-1 in order, ``scan="random"`` draws N sites uniformly
-with replacement per sweep (reversible). A sweep is N proposals. The stabilities are float64,
+``scan="random"`` (default) draws N sites uniformly with replacement per sweep (a reversible
+chain), ``scan="systematic"`` visits i = 0, ..., N-1 in order (T > 0 only, see below). A sweep is N proposals. The stabilities are float64,
 updated incrementally and recomputed from scratch at the start of every sweep (no drift); the
 energy is an exact integer count.
 
-Zero temperature. From a zero-error start the chain is a random walk on the version space that
+Zero temperature. The systematic scan is then a deterministic map (every flip with dE <= 0 is
+accepted) and is refused; the random scan is used. From a zero-error start the chain is a random walk on the version space that
 rejects every flip creating an error: uniform on the version space's component (under single
 flips) that holds the start, which need not be the whole version space; near and above
 alpha_c the teacher is often an isolated point, and the chain never moves. From a start with errors
@@ -37,8 +38,8 @@ transition appears as a bimodal distribution of R across chains (and long stays 
 
 Vectorised over K independent chains (each with its own patterns, labels, temperature, teacher
 and seed). Randomness: chain k owns one ``torch.Generator`` seeded with ``seeds[k]`` and draws, per
-sweep, its N sites (random scan) and N acceptance uniforms, so its trajectory does not depend on
-the other chains. Chains may have different numbers of patterns: pad them to a common P and pass
+sweep, N acceptance uniforms (and N more for the sites of the random scan), so its trajectory does
+not depend on the other chains. Chains may have different numbers of patterns: pad them to a common P and pass
 ``n_patterns``; padded rows never count.
 """
 from __future__ import annotations
@@ -108,7 +109,7 @@ def _binary(name: str, value, shape: tuple[int, int]) -> torch.Tensor:
 
 
 def ising_metropolis(patterns, labels, temperature, start, *, teacher, sweeps: int, seeds, burn_in: int = 0,
-                     thin: int = 1, scan: str = "systematic", n_patterns=None,
+                     thin: int = 1, scan: str = "random", n_patterns=None,
                      keep_samples: bool = True) -> IsingChains:
     """Run K Metropolis chains of the Ising perceptron's Gibbs measure (see the module docstring).
 
@@ -116,7 +117,7 @@ def ising_metropolis(patterns, labels, temperature, start, *, teacher, sweeps: i
     chain; start: (K, N) in {-1, +1}; teacher: (K, N) the teacher (any nonzero vector; binary for
     the Ising teacher), used for R; sweeps: sweeps after ``burn_in`` (a sweep is N proposals); a
     sample is saved at the end of every ``thin``-th sweep after the burn-in; seeds: one int per
-    chain; scan: "systematic" or "random"; n_patterns: (K,) valid rows per chain when the patterns
+    chain; scan: "random" or "systematic" (T > 0 only); n_patterns: (K,) valid rows per chain when the patterns
     are padded; keep_samples: keep the saved students (False: traces only).
     """
     X, y, T, valid, seeds = check_problem(patterns, labels, temperature, seeds, n_patterns)
@@ -127,6 +128,9 @@ def ising_metropolis(patterns, labels, temperature, start, *, teacher, sweeps: i
     burn_in = check_int("burn_in", burn_in, 0)
     thin = check_int("thin", thin, 1)
     scan = check_choice("scan", scan, SCANS)
+    if scan == "systematic" and bool((T == 0).any()):
+        raise ValueError("scan='systematic' at temperature 0 is a deterministic map (every flip with dE <= 0 "
+                         "is accepted), not an ergodic chain: use scan='random' for zero-temperature chains")
 
     Z = torch.where(valid[..., None], y[..., None] * X, torch.zeros_like(X)) / np.sqrt(N)
     Zt = Z.transpose(1, 2).contiguous()  # (K, N, P): row i holds the column x_{., i} y / sqrt(N)
@@ -134,8 +138,8 @@ def ising_metropolis(patterns, labels, temperature, start, *, teacher, sweeps: i
     zero_T = T == 0
     gens = [torch.Generator().manual_seed(s) for s in seeds]
     rows = torch.arange(K)
-    sites = torch.arange(N).expand(K, N).contiguous()
-    uniforms = torch.empty((K, N), dtype=torch.float64)
+    draws = 2 * N if scan == "random" else N  # per chain and sweep: N acceptance uniforms (and N sites)
+    uniforms = torch.empty((K, draws), dtype=torch.float64)
     accepted = torch.zeros(K, dtype=torch.int64)
     total = burn_in + sweeps
     R_trace = torch.empty((total, K), dtype=torch.float64)
@@ -143,12 +147,12 @@ def ising_metropolis(patterns, labels, temperature, start, *, teacher, sweeps: i
     saved, saved_at = [], []
     for sweep in range(total):
         for k, g in enumerate(gens):
-            if scan == "random":
-                torch.randint(N, (N,), generator=g, out=sites[k])
-            torch.rand(N, generator=g, dtype=torch.float64, out=uniforms[k])
+            torch.rand(draws, generator=g, dtype=torch.float64, out=uniforms[k])
+        if scan == "random":  # site floor(u N), uniform on 0..N-1
+            sites = (uniforms[:, N:] * N).to(torch.int64).clamp(max=N - 1)
         # accept iff u < exp(-dE/T), i.e. dE < -T log u; at T = 0 iff dE <= 0. dE is an integer, so
         # "dE <= 0" is "dE < 1/2" and one threshold per proposal covers both
-        threshold = torch.where(zero_T[:, None], 0.0, -T[:, None] * torch.log(uniforms)).clamp(min=0.5)
+        threshold = torch.where(zero_T[:, None], 0.0, -T[:, None] * torch.log(uniforms[:, :N])).clamp(min=0.5)
         lam = torch.bmm(Z, J.unsqueeze(-1)).squeeze(-1)  # recomputed every sweep: no drift
         E = (lam < 0).sum(-1)
         for j in range(N):
