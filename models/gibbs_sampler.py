@@ -33,6 +33,12 @@ one matrix-vector product per move). A sweep is N moves. Both leave the measure 
 the version space of the perceptron is a convex polyhedral cone, the setting of the billiard
 sampler of Rujan (1997, Neural Comput. 9, 99), which is related work.
 
+A faster exact sampler of the same measure, Hamiltonian Monte Carlo with reflection and refraction
+at the pattern hyperplanes, is :func:`models.hmc_sampler.hmc_sample` (``method="hmc"`` here, same
+arguments and result). With a ``teacher`` both record the cosine R of w and the teacher after every
+sweep (``overlap_trace``), and :meth:`GibbsChains.mixing` compares teacher-started chains with the
+others and the two halves of the run (:mod:`models.mixing`).
+
 Vectorised over K independent chains (each with its own patterns, labels, temperature and seed),
 float64 throughout. Randomness: chain k owns one ``torch.Generator`` seeded with ``seeds[k]``; per
 sweep it draws its scan order (or directions) and 2 N uniforms, so a chain's trajectory does not

@@ -13,12 +13,12 @@ Dynamics (Pakman & Paninski, "Exact Hamiltonian Monte Carlo for truncated multiv
 JCGS 23, 518 (2014)): with the potential U(w) = |w|^2/2 + E(w)/T and unit mass, between two
 hyperplanes the motion is harmonic, w(t) = w0 cos t + v0 sin t, v(t) = -w0 sin t + v0 cos t, and
 every stability a_mu(t) = z_mu.w(t) = a_mu cos t + b_mu sin t (b_mu = z_mu.v) is known in closed
-form, so the time at which a trajectory next meets a hyperplane is exact: on the side where
-s_mu a_mu > 0 (s_mu = +1 for a correctly classified pattern, -1 for an error) the next crossing
-of s_mu a_mu downwards is at t_mu = atan2(s_mu a_mu, -s_mu b_mu) in (0, pi), which is increasing in
-the ratio s_mu b_mu / s_mu a_mu, so one division and one minimum over the patterns find the first
-event, and one arctangent its time. At the hyperplane the potential jumps by dU = +1/T (the pattern
-becomes an error) or -1/T (it stops being one). With n = z_mu/|z_mu| and v_n = v.n, the velocity is
+form, so the time at which a trajectory next meets a hyperplane is exact: on the side s_mu of the
+hyperplane (s_mu = +1 for a correctly classified pattern, -1 for an error; s_mu a_mu > 0) the next
+zero of a_mu(t) is at t_mu = pi/2 + atan(b_mu/a_mu) in (0, pi), increasing in b_mu/a_mu, so one
+division and one minimum over the patterns find the first event, and one arctangent its time.
+At the hyperplane the potential jumps by dU = +1/T (the pattern becomes an error) or -1/T (it
+stops being one). With n = z_mu/|z_mu| and v_n = v.n, the velocity is
 refracted (the hyperplane is crossed) when v_n^2/2 > dU, with v_n -> sign(v_n) sqrt(v_n^2 - 2 dU)
 (energy conserved), and reflected otherwise, v_n -> -v_n (Mohasel Afshar & Domke, "Reflection,
 refraction, and Hamiltonian Monte Carlo", NeurIPS 2015; Pakman & Paninski, "Auxiliary-variable
@@ -33,7 +33,7 @@ once it has reached it (check ``energy_trace``).
 
 The travel time of an iteration is drawn uniformly in travel_time * [1 - jitter, 1 + jitter]
 (default pi/2: without patterns w(pi/2) = v0, an independent draw; the jitter avoids the periodic
-orbits of a fixed time, Neal 2011, "MCMC using Hamiltonian dynamics", sec. 5.4.2.2). One iteration
+orbits of a fixed time; Neal 2011, "MCMC using Hamiltonian dynamics", in *Handbook of MCMC*). One iteration
 costs one product Z w and one Z v per chain (O(P N)) and O(P) per boundary event, with the Gram
 matrix z_mu.z_nu precomputed per chain (O(P^2) memory; on the fly, O(P N) per event, when the Gram
 matrices of all chains would exceed ``gram_limit`` numbers).
@@ -41,8 +41,8 @@ matrices of all chains would exceed ``gram_limit`` numbers).
 Vectorised over K chains (each with its own patterns, labels, temperature and seed): all chains
 handle their next event together, one step of a Python loop per event, until every chain has used
 its travel time. Randomness: chain k owns one ``torch.Generator`` seeded with ``seeds[k]`` and
-draws N normals and one uniform per iteration, so its trajectory does not depend on the other
-chains (up to float rounding of batched products). The stabilities are recomputed from w at the
+draws N + 1 normals per iteration (the velocity, and the travel time's uniform as Phi of the last),
+so its trajectory does not depend on the other chains (up to float rounding of batched products). The stabilities are recomputed from w at the
 start of every iteration (no drift). Padded patterns (``n_patterns``) are zero and never hit.
 """
 from __future__ import annotations
@@ -94,23 +94,25 @@ def hmc_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, burn
     if P == 0:  # one padded row keeps the event search's shapes; it is never hit
         Z, P, valid = torch.zeros((K, 1, N), dtype=torch.float64), 1, torch.zeros((K, 1), dtype=torch.bool)
     znorm = Z.norm(dim=-1)
-    inv_norm = torch.where(znorm > 0, 1.0 / znorm.clamp(min=1e-300), torch.zeros_like(znorm))
+    inv_norm = torch.where(znorm > 0, 1.0 / znorm.clamp(min=_TINY), torch.zeros_like(znorm))
     unit = Z * inv_norm[..., None]  # (K, P, N) the unit normals n_mu (0 for padded rows)
-    # gram[k, nu, mu] = n_nu . z_mu: the change of every rate b_mu per unit change of v . n_nu
-    gram = torch.bmm(unit, Z.transpose(1, 2)) if K * P * P <= gram_limit else None
+    # a velocity change delta n_nu changes v by delta n_nu and every rate b_mu by delta z_mu . n_nu:
+    # row (k, nu) of H holds both, [z_mu . n_nu for all mu | n_nu] (on the fly beyond gram_limit)
+    if K * P * P <= gram_limit:
+        H = torch.cat([torch.bmm(unit, Z.transpose(1, 2)), unit], dim=-1).reshape(K * P, P + N)
+    else:
+        H, unit_f = None, unit.reshape(K * P, N)
     zero_T = T == 0
     beta = torch.where(zero_T, torch.full_like(T, torch.inf), 1.0 / torch.where(zero_T, torch.ones_like(T), T))
     up2 = 2.0 * beta  # twice the potential step into an error (inf at T = 0: always reflected)
     down2 = torch.where(zero_T, torch.zeros_like(beta), -2.0 * beta)  # and out of one (0 at T = 0: crossed unchanged)
     pad = None if bool(valid.all()) else torch.where(valid, 0.0, torch.inf).to(torch.float64)
-    offset = torch.arange(K) * P  # flat index of (k, nu): offset[k] + nu
-    zero, one, minus_one = (torch.tensor(x, dtype=torch.float64) for x in (0.0, 1.0, -1.0))
+    offset = torch.arange(K) * P  # flat index of (k, nu) in (K, P): offset[k] + nu
+    offset2 = torch.arange(K) * (P + N)  # and in (K, P + N)
+    zero, tiny, minus_tiny = (torch.tensor(x, dtype=torch.float64) for x in (0.0, _TINY, -_TINY))
     inv_norm_f = inv_norm.reshape(-1)
-    unit_f = unit.reshape(K * P, N)
-    gram_f = None if gram is None else gram.reshape(K * P, P)
     gens = [torch.Generator().manual_seed(s) for s in seeds]
-    v = torch.empty((K, N), dtype=torch.float64)
-    u = torch.empty(K, dtype=torch.float64)
+    draws = torch.empty((K, N + 1), dtype=torch.float64)
     events = torch.zeros(K, dtype=torch.int64)
 
     saved, saved_E, saved_at = [], [], []
@@ -119,20 +121,21 @@ def hmc_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, burn
     R_trace = None if Bn is None else torch.empty((total, K), dtype=torch.float64)
     for sweep in range(total):
         for k, g in enumerate(gens):
-            torch.randn(N, generator=g, dtype=torch.float64, out=v[k])
-            torch.rand(1, generator=g, dtype=torch.float64, out=u[k:k + 1])
+            torch.randn(N + 1, generator=g, dtype=torch.float64, out=draws[k])
+        v = draws[:, :N]
+        u = torch.special.ndtr(draws[:, N])  # uniform on (0, 1)
         remaining = travel_time * (1.0 + jitter * (2.0 * u - 1.0))
         ab = torch.bmm(Z, torch.stack([w, v], dim=-1))  # recomputed every iteration: no drift
-        a, b = ab[..., 0], ab[..., 1]
-        side = torch.where(a < 0, minus_one, one)  # s_mu: -1 for an error
-        # seen from the current side of every hyperplane: A = s a >= 0 (between events), B = s b
-        A, Bv = side * a, side * b
-        side_f, A_f, B_f = side.view(-1), A.view(-1), Bv.view(-1)
+        # positions and velocities side by side, rotating together: X = [a | w], Y = [b | v], a_mu = z_mu.w,
+        # b_mu = z_mu.v; st = s tiny holds the side s_mu of every hyperplane (-1: an error)
+        X_, Y_ = torch.cat([ab[..., 0], w], -1), torch.cat([ab[..., 1], v], -1)
+        st = torch.where(ab[..., 0] < 0, minus_tiny, tiny)
         active = torch.ones(K, dtype=torch.bool)
         for step in range(max_events + 1):
-            # the first hyperplane each chain meets: A cos t + B sin t = 0 falling, t = pi/2 + atan(B/A);
-            # A <= 0 (on the hyperplane, up to rounding): leaving (B > 0) at pi, meeting it now (B < 0) at 0
-            ratio = Bv / A.clamp(min=_TINY)
+            # the first hyperplane each chain meets: s a cos t + s b sin t = 0 falling, at t = pi/2 + atan(b/a)
+            # on the side s a > 0; on a hyperplane (a = 0 after an event) b/(s tiny) puts a chain leaving it at
+            # t = pi and one meeting it at 0
+            ratio = Y_[:, :P] / (X_[:, :P] + st)
             if pad is not None:
                 ratio += pad  # padded rows: never
             r_min, nu = ratio.min(-1)
@@ -140,9 +143,7 @@ def hmc_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, burn
             hit = active & (t_hit < remaining)
             dt = torch.where(hit, t_hit, torch.where(active, remaining, zero))
             c, s = torch.cos(dt)[:, None], torch.sin(dt)[:, None]
-            A, Bv = torch.addcmul(A * c, Bv, s), torch.addcmul(Bv * c, A, s, value=-1.0)
-            w, v = torch.addcmul(w * c, v, s), torch.addcmul(v * c, w, s, value=-1.0)
-            side_f, A_f, B_f = side.view(-1), A.view(-1), Bv.view(-1)
+            X_, Y_ = torch.addcmul(X_ * c, Y_, s), torch.addcmul(Y_ * c, X_, s, value=-1.0)
             remaining = remaining - dt
             if not bool(hit.any()):
                 break
@@ -150,26 +151,28 @@ def hmc_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, burn
                 raise RuntimeError(f"a chain met more than max_events={max_events} hyperplanes in one iteration")
             events += hit
             active = hit
-            # the event at hyperplane nu of every hitting chain (the others get a zero velocity change)
-            idx = offset + nu
-            s_nu = side_f.take(idx)
-            vn = s_nu * B_f.take(idx) * inv_norm_f.take(idx)  # v . n_nu
-            # refraction iff v_n^2 > 2 dU, dU = +1/T into an error, -1/T out of one; at T = 0 never into
-            # an error and always out of one, velocity unchanged (dU = 0: a descent)
+            # the event at hyperplane nu of every hitting chain (the others get no change)
+            idx, idx2 = offset + nu, offset2 + nu
+            X_f, Y_f, st_f = X_.view(-1), Y_.view(-1), st.view(-1)
+            s_nu = st_f.take(idx)
+            vn = Y_f.take(idx2) * inv_norm_f.take(idx)  # v . n_nu
+            # refraction iff v_n^2 > 2 dU, dU = +1/T into an error (s = +1), -1/T out of one; at T = 0 never
+            # into an error and always out of one with the velocity unchanged (dU = 0: a descent)
             dU2 = torch.where(s_nu > 0, up2, down2)
             kinetic = vn * vn
             cross = kinetic > dU2
             vn_new = torch.where(cross, torch.sign(vn) * torch.sqrt((kinetic - dU2).clamp(min=0.0)), -vn)
             delta = torch.where(hit, vn_new - vn, zero)  # the change of v . n_nu
-            n_nu = unit_f.index_select(0, idx)
-            v.addcmul_(delta[:, None], n_nu)
-            g_nu = gram_f.index_select(0, idx) if gram_f is not None else torch.bmm(Z, n_nu.unsqueeze(-1)).squeeze(-1)
-            Bv.addcmul_(side, delta[:, None] * g_nu)  # b_mu += delta z_mu . n_nu
-            # a crossing changes the side of nu: s, A (about 0) and B (now positive: leaving) change sign
-            flip = torch.where(hit & cross, minus_one, one)
-            side_f.index_copy_(0, idx, s_nu * flip)
-            A_f.index_copy_(0, idx, A_f.take(idx) * flip)
-            B_f.index_copy_(0, idx, B_f.take(idx) * flip)
+            if H is not None:
+                Y_.addcmul_(delta[:, None], H.index_select(0, idx))
+            else:
+                n_nu = unit_f.index_select(0, idx)
+                Y_[:, P:].addcmul_(delta[:, None], n_nu)
+                Y_[:, :P].addcmul_(delta[:, None], torch.bmm(Z, n_nu.unsqueeze(-1)).squeeze(-1))
+            # on the hyperplane: a_nu = 0 exactly; a crossing changes its side
+            X_f.index_copy_(0, idx2, torch.where(hit, zero, X_f.take(idx2)))
+            st_f.index_copy_(0, idx, torch.where(hit & cross, -s_nu, s_nu))
+        w = X_[:, P:].contiguous()
         E = training_errors(Z, w)
         trace[sweep] = E
         if R_trace is not None:
