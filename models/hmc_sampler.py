@@ -40,10 +40,11 @@ matrices of all chains would exceed ``gram_limit`` numbers).
 
 Vectorised over K chains (each with its own patterns, labels, temperature and seed): all chains
 handle their next event together, one step of a Python loop per event, until every chain has used
-its travel time. Randomness: chain k owns one ``torch.Generator`` seeded with ``seeds[k]`` and
-draws N + 1 normals per iteration (the velocity, and the travel time's uniform as Phi of the last),
-so its trajectory does not depend on the other chains (up to float rounding of batched products). The stabilities are recomputed from w at the
-start of every iteration (no drift). Padded patterns (``n_patterns``) are zero and never hit.
+its travel time. Randomness: chain k owns one ``torch.Generator`` seeded with ``seeds[k]`` and draws
+N + 1 normals per iteration (the velocity, and the travel time's uniform as Phi of the last), so its
+trajectory does not depend on the other chains (up to float rounding of batched products). The
+stabilities are recomputed from w at the start of every iteration (no drift). Padded patterns
+(``n_patterns``) are zero and never hit.
 """
 from __future__ import annotations
 

@@ -15,26 +15,32 @@ error arccos(R)/pi (EvdB eq. 1.3).
 
 Moves: Metropolis (Metropolis et al. 1953) with a symmetric single-spin-flip proposal. Flipping J_i
 changes every stability by -2 J_i y_mu x_mu,i / sqrt(N), so the energy change dE (an integer) is
-counted in O(P) per move; the flip is accepted with probability min(1, exp(-dE/T)), at T = 0 iff
-dE <= 0. Detailed balance holds for each single-site update, so both scans leave p invariant:
-``scan="random"`` (default) draws N sites uniformly with replacement per sweep (a reversible
-chain), ``scan="systematic"`` visits i = 0, ..., N-1 in order (T > 0 only, see below). A sweep is N proposals. The stabilities are float64,
-updated incrementally and recomputed from scratch at the start of every sweep (no drift); the
-energy is an exact integer count.
+counted in O(P) per move; the flip is accepted with probability min(1, exp(-dE/T)), at T = 0 iff dE
+<= 0. Detailed balance holds for each single-site update, so both scans leave p invariant:
+``scan="random"`` (default) draws N sites uniformly with replacement per sweep (a reversible chain),
+``scan="systematic"`` visits i = 0, ..., N-1 in order (T > 0 only, see below). A sweep is N
+proposals. The stabilities are float64, updated incrementally and recomputed from scratch at the
+start of every sweep (no drift); the energy is an exact integer count.
 
 Zero temperature. The systematic scan is then a deterministic map (every flip with dE <= 0 is
-accepted) and is refused; the random scan is used. From a zero-error start the chain is a random walk on the version space that
-rejects every flip creating an error: uniform on the version space's component (under single
-flips) that holds the start, which need not be the whole version space; near and above
-alpha_c the teacher is often an isolated point, and the chain never moves. From a start with errors
-the chain only descends and can stay forever in a local minimum with E > 0 (the zero-temperature
-Metropolis chain is not ergodic). Finite T > 0 is ergodic.
+accepted) and is refused; the random scan is used. From a zero-error start the chain is a random
+walk on the version space that rejects every flip creating an error: uniform on the version space's
+component (under single flips) that holds the start, which need not be the whole version space; near
+and above alpha_c the teacher is often an isolated point, and the chain never moves. From a start
+with errors the chain only descends and can stay forever in a local minimum with E > 0 (the zero-
+temperature Metropolis chain is not ergodic). Finite T > 0 is ergodic.
 
 The first-order transition (Gyorgyi 1990; SST sec. VI; EvdB sec. 7.2). In the thermodynamic limit
 at T = 0 the perfect-generalisation state R = 1 is the equilibrium state above alpha_c ~ 1.245,
 and a poor-generalisation metastable branch exists up to its spinodal alpha ~ 1.49. Chains started
 at the teacher and at a random J show the jump and its hysteresis; at finite N and T > 0 the
 transition appears as a bimodal distribution of R across chains (and long stays in each mode).
+Single flips mix slowly here: at N = 100 and T <= 0.25 (400 sweeps) every chain from the teacher
+kept R ~ 1 and every chain from a random J stayed near R ~ 0.3 with errors, at every alpha in
+[0.8, 2] (acceptance below 1%): the hysteresis of a non-ergodic chain, not the equilibrium one.
+At N = 40, T = 0.5 (2000 sweeps) both starts agreed, with R ~ 0.3-0.5 up to alpha = 1.2, a bimodal
+R (chains at 1 and near 0.5) at alpha = 1.4-1.6 and R ~ 1 from alpha = 1.8. Check with
+:meth:`IsingChains.mixing`.
 
 Vectorised over K independent chains (each with its own patterns, labels, temperature, teacher
 and seed). Randomness: chain k owns one ``torch.Generator`` seeded with ``seeds[k]`` and draws, per
