@@ -138,7 +138,7 @@ def test_mixing_check_from_two_starts():
     assert abs(check.mean - out.overlap_trace.mean().item()) < 1e-12
 
 
-def _theory_deviation(N, points, seeds, sweeps=40, burn_in=10):
+def _theory_deviation(N, points, seeds, sweeps=24, burn_in=6):
     """(mean R over seeds - theory, its standard error) at each (alpha, T), one chain per seed, all
     points of one alpha in one batch."""
     out = {}
@@ -155,7 +155,7 @@ def _theory_deviation(N, points, seeds, sweeps=40, burn_in=10):
     return out
 
 
-C_OVER_N = 1.0  # allowance c/N on R; finite-size deviations measured at N = 16..64 were below 0.6/N
+C_OVER_N = 0.5  # allowance c/N on R: N (R - theory) measured at N = 12, 24, 48 (9 points each) was -0.06..0.44
 
 
 def test_mean_overlap_agrees_with_the_replica_theory_at_n64_and_n100():
