@@ -107,7 +107,8 @@ def hmc_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, burn
     beta = torch.where(zero_T, torch.full_like(T, torch.inf), 1.0 / torch.where(zero_T, torch.ones_like(T), T))
     up2 = 2.0 * beta  # twice the potential step into an error (inf at T = 0: always reflected)
     down2 = torch.where(zero_T, torch.zeros_like(beta), -2.0 * beta)  # and out of one (0 at T = 0: crossed unchanged)
-    pad = None if bool(valid.all()) else torch.where(valid, 0.0, torch.inf).to(torch.float64)
+    hittable = valid & (znorm > 0)  # padded rows and zero patterns are never hit
+    pad = None if bool(hittable.all()) else torch.where(hittable, 0.0, torch.inf).to(torch.float64)
     offset = torch.arange(K) * P  # flat index of (k, nu) in (K, P): offset[k] + nu
     offset2 = torch.arange(K) * (P + N)  # and in (K, P + N)
     zero, tiny, minus_tiny = (torch.tensor(x, dtype=torch.float64) for x in (0.0, _TINY, -_TINY))

@@ -138,9 +138,10 @@ def test_mixing_check_from_two_starts():
     assert abs(check.mean - out.overlap_trace.mean().item()) < 1e-12
 
 
-def _theory_deviation(N, points, seeds, sweeps=24, burn_in=6):
-    """(mean R over seeds - theory, its standard error) at each (alpha, T), one chain per seed, all
-    points of one alpha in one batch."""
+def _theory_deviation(N, points, seeds, sweeps=10, burn_in=6):
+    """(mean R over seeds - theory, its standard error) at each (alpha, T), one chain per seed from the
+    teacher, all points of one alpha in one batch. The spread over seeds (the disorder) dominates the
+    error, so many short chains: R relaxes from the teacher in 3-4 iterations."""
     out = {}
     for alpha in sorted({a for a, _ in points}):
         Ts = [T for a, T in points if a == alpha]
@@ -160,11 +161,11 @@ C_OVER_N = 0.5  # allowance c/N on R: N (R - theory) measured at N = 12, 24, 48 
 
 def test_mean_overlap_agrees_with_the_replica_theory_at_n64_and_n100():
     grid = [(a, T) for a in (1, 2, 4) for T in (0.0, 0.5, 1.0)]
-    dev64 = _theory_deviation(64, grid, seeds=12)
+    dev64 = _theory_deviation(64, grid, seeds=16)
     for point, (d, se) in dev64.items():
         assert abs(d) < 3 * se + C_OVER_N / 64, (point, d, se)
     few = [(2, 0.0), (2, 1.0)]
-    dev100 = _theory_deviation(100, few, seeds=12)
+    dev100 = _theory_deviation(100, few, seeds=32)
     for point, (d, se) in dev100.items():
         assert abs(d) < 3 * se + C_OVER_N / 100, (point, d, se)
     # the finite-size deviation shrinks: N = 100 against N = 12 at the same points
