@@ -55,7 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .gibbs_sampler import _as_tensor, check_problem
+from .gibbs_sampler import _as_tensor, check_problem, check_teacher
 from .mixing import MixingCheck, mixing_check
 from .validation import check_choice, check_int
 
@@ -129,7 +129,9 @@ def ising_metropolis(patterns, labels, temperature, start, *, teacher, sweeps: i
     X, y, T, valid, seeds = check_problem(patterns, labels, temperature, seeds, n_patterns)
     K, P, N = X.shape
     J = _binary("start", start, (K, N)).clone()
-    B = _binary_or_real_teacher(teacher, (K, N))
+    if teacher is None:
+        raise ValueError("teacher must be given: a (K, N) nonzero vector per chain")
+    Bn = check_teacher(teacher, K, N)
     sweeps = check_int("sweeps", sweeps, 1)
     burn_in = check_int("burn_in", burn_in, 0)
     thin = check_int("thin", thin, 1)
@@ -140,7 +142,6 @@ def ising_metropolis(patterns, labels, temperature, start, *, teacher, sweeps: i
 
     Z = torch.where(valid[..., None], y[..., None] * X, torch.zeros_like(X)) / np.sqrt(N)
     Zt = Z.transpose(1, 2).contiguous()  # (K, N, P): row i holds the column x_{., i} y / sqrt(N)
-    Bn = B / B.norm(dim=-1, keepdim=True)
     zero_T = T == 0
     gens = [torch.Generator().manual_seed(s) for s in seeds]
     rows = torch.arange(K)
@@ -190,12 +191,3 @@ def ising_metropolis(patterns, labels, temperature, start, *, teacher, sweeps: i
     return IsingChains(overlap_trace=R_trace, energy_trace=E_trace, acceptance=accepted / float(total * N),
                        samples=samples, states=J.to(torch.int8), saved_sweeps=saved_at, burn_in=burn_in)
 
-
-def _binary_or_real_teacher(teacher, shape):
-    t = teacher.detach().cpu().to(torch.float64) if isinstance(teacher, torch.Tensor) else \
-        torch.from_numpy(np.array(teacher, dtype=np.float64))
-    if tuple(t.shape) != shape:
-        raise ValueError(f"teacher must have shape {shape} (chains, inputs), got {tuple(t.shape)}")
-    if not torch.isfinite(t).all() or bool((t.norm(dim=-1) == 0).any()):
-        raise ValueError("teacher must be finite and nonzero in every chain")
-    return t
