@@ -33,6 +33,12 @@ one matrix-vector product per move). A sweep is N moves. Both leave the measure 
 the version space of the perceptron is a convex polyhedral cone, the setting of the billiard
 sampler of Rujan (1997, Neural Comput. 9, 99), which is related work.
 
+A faster exact sampler of the same measure, Hamiltonian Monte Carlo with reflection and refraction
+at the pattern hyperplanes, is :func:`models.hmc_sampler.hmc_sample` (``method="hmc"`` here, same
+arguments and result). With a ``teacher`` both record the cosine R of w and the teacher after every
+sweep (``overlap_trace``), and :meth:`GibbsChains.mixing` compares teacher-started chains with the
+others and the two halves of the run (:mod:`models.mixing`).
+
 Vectorised over K independent chains (each with its own patterns, labels, temperature and seed),
 float64 throughout. Randomness: chain k owns one ``torch.Generator`` seeded with ``seeds[k]``; per
 sweep it draws its scan order (or directions) and 2 N uniforms, so a chain's trajectory does not
@@ -47,12 +53,14 @@ from typing import Callable
 import numpy as np
 import torch
 
+from .mixing import MixingCheck, mixing_check
 from .validation import check_choice, check_int, check_seeds, per_member
 
 DIRECTIONS = ("coordinate", "random")
+METHODS = ("line", "hmc")
 
-__all__ = ["DIRECTIONS", "GibbsChains", "gibbs_sample", "perceptron_algorithm", "training_errors",
-           "truncated_normal"]
+__all__ = ["DIRECTIONS", "METHODS", "GibbsChains", "check_problem", "check_start", "check_teacher", "cosine",
+           "gibbs_sample", "perceptron_algorithm", "training_errors", "truncated_normal"]
 
 
 @dataclass
@@ -62,7 +70,10 @@ class GibbsChains:
     samples: (n_saved, K, ...) what ``observe`` returned at each saved sweep (default: the weights,
     (n_saved, K, N)); energy: (n_saved, K) training errors (int64) at the saved sweeps;
     energy_trace: (sweeps, K) training errors at the end of every sweep, burn-in included;
-    weights: (K, N) the final state; saved_sweeps: the 1-based sweep index of each saved sample.
+    weights: (K, N) the final state; saved_sweeps: the 1-based sweep index of each saved sample;
+    overlap_trace: (sweeps, K) the cosine R of w and the teacher at the end of every sweep, burn-in
+    included (None without a ``teacher``); burn_in: the sweeps discarded; events: (K,) int64 the
+    boundary events (reflections and refractions) of each chain over all iterations (HMC only).
     """
 
     samples: torch.Tensor
@@ -70,6 +81,19 @@ class GibbsChains:
     energy_trace: torch.Tensor
     weights: torch.Tensor
     saved_sweeps: list[int]
+    overlap_trace: torch.Tensor | None = None
+    burn_in: int = 0
+    events: torch.Tensor | None = None
+
+    def mixing(self, teacher_started, values=None, *, n_batches: int = 10, z: float = 3.0) -> MixingCheck:
+        """Two-start and split-half check (:func:`models.mixing.mixing_check`) of ``values``
+        (n, K) (default: the overlap trace after the burn-in) over K chains of one problem;
+        teacher_started: (K,) booleans."""
+        if values is None:
+            if self.overlap_trace is None:
+                raise ValueError("values must be given when the chains were run without a teacher")
+            values = self.overlap_trace[self.burn_in:]
+        return mixing_check(values, teacher_started, n_batches=n_batches, z=z)
 
 
 def _as_tensor(name: str, value, ndim: int) -> torch.Tensor:
@@ -82,6 +106,60 @@ def _as_tensor(name: str, value, ndim: int) -> torch.Tensor:
     if not torch.isfinite(t).all():
         raise ValueError(f"{name} must be finite")
     return t
+
+
+def check_problem(patterns, labels, temperature, seeds, n_patterns):
+    """The checked arguments every perceptron sampler shares: (X, y, T, valid, seeds).
+
+    patterns (K, P, N) and labels (K, P) as float64 tensors, T: (K,) float64 temperatures >= 0,
+    valid: (K, P) booleans (the first n_patterns[k] rows of chain k; all rows without
+    n_patterns), seeds: K ints. Raises ValueError naming the bad argument."""
+    X = _as_tensor("patterns", patterns, 3)
+    y = _as_tensor("labels", labels, 2)
+    K, P, N = X.shape
+    if N < 1 or K < 1:
+        raise ValueError(f"patterns must have shape (K >= 1, P, N >= 1), got {tuple(X.shape)}")
+    if tuple(y.shape) != (K, P):
+        raise ValueError(f"labels must have shape {(K, P)} (chains, patterns), got {tuple(y.shape)}")
+    T = torch.as_tensor(per_member("temperature", temperature, K, minimum=0.0))
+    seeds = check_seeds("seeds", seeds, K)
+    valid = torch.ones((K, P), dtype=torch.bool)
+    if n_patterns is not None:
+        n = np.asarray(n_patterns)
+        if n.shape != (K,) or not np.issubdtype(n.dtype, np.integer) or (n < 0).any() or (n > P).any():
+            raise ValueError(f"n_patterns must be K={K} integers in [0, {P}], got {n_patterns!r}")
+        valid = torch.arange(P)[None, :] < torch.as_tensor(n)[:, None]
+    yv = y[valid]
+    if not torch.all((yv == 1) | (yv == -1)):
+        raise ValueError("labels must be -1 or +1")
+    return X, y, T, valid, seeds
+
+
+def check_start(start, K: int, N: int) -> torch.Tensor:
+    """A float64 copy of the (K, N) start weights, checked."""
+    w = _as_tensor("start", start, 2).clone()
+    if tuple(w.shape) != (K, N):
+        raise ValueError(f"start must have shape {(K, N)} (chains, inputs), got {tuple(w.shape)}")
+    return w
+
+
+def check_teacher(teacher, K: int, N: int) -> torch.Tensor | None:
+    """The (K, N) teacher directions B/|B| (None without a teacher), checked."""
+    if teacher is None:
+        return None
+    B = _as_tensor("teacher", teacher, 2)
+    if tuple(B.shape) != (K, N):
+        raise ValueError(f"teacher must have shape {(K, N)} (chains, inputs), got {tuple(B.shape)}")
+    norm = B.norm(dim=-1, keepdim=True)
+    if bool((norm == 0).any()):
+        raise ValueError("teacher must be nonzero in every chain")
+    return B / norm
+
+
+def cosine(w: torch.Tensor, unit: torch.Tensor) -> torch.Tensor:
+    """R = w.B/(|w||B|) of each chain, (K, N), (K, N) unit vectors -> (K,) (0 for w = 0)."""
+    norm = w.norm(dim=-1)
+    return torch.where(norm > 0, (w * unit).sum(-1) / norm.clamp(min=1e-300), torch.zeros_like(norm))
 
 
 def training_errors(signed_patterns: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -182,7 +260,8 @@ def _move(a, b, m, beta, zero_T, in_vs, u_seg, u_pos):
 
 def gibbs_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, burn_in: int = 0,
                  thin: int = 1, direction: str = "coordinate", n_patterns=None,
-                 observe: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> GibbsChains:
+                 observe: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+                 teacher=None, method: str = "line") -> GibbsChains:
     """Run K chains of the exact sampler of N(0, I) exp(-E(w)/T) (see the module docstring).
 
     patterns: (K, P, N) inputs; labels: (K, P) in {-1, +1}; temperature: T >= 0, a number or one
@@ -190,33 +269,24 @@ def gibbs_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, bu
     version space); sweeps: sweeps after ``burn_in`` (a sweep is N moves); a sample is saved at the
     end of every ``thin``-th sweep after the burn-in; seeds: one int per chain; n_patterns: (K,)
     valid rows per chain when the patterns are padded (the rest are ignored); observe(w, energy):
-    what to save per sample, (K, N), (K,) -> (K, ...) (default: a copy of w).
+    what to save per sample, (K, N), (K,) -> (K, ...) (default: a copy of w); teacher: (K, N)
+    optional, for the overlap trace; method: "line" (the line moves above) or "hmc"
+    (:func:`models.hmc_sampler.hmc_sample`, exact Hamiltonian Monte Carlo, a sweep being one
+    iteration; ``direction`` is then ignored).
     """
-    X = _as_tensor("patterns", patterns, 3)
-    y = _as_tensor("labels", labels, 2)
+    if method != "line":
+        check_choice("method", method, METHODS)
+        from .hmc_sampler import hmc_sample
+        return hmc_sample(patterns, labels, temperature, start, sweeps=sweeps, seeds=seeds, burn_in=burn_in,
+                          thin=thin, n_patterns=n_patterns, observe=observe, teacher=teacher)
+    X, y, T, valid, seeds = check_problem(patterns, labels, temperature, seeds, n_patterns)
     K, P, N = X.shape
-    if N < 1 or K < 1:
-        raise ValueError(f"patterns must have shape (K >= 1, P, N >= 1), got {tuple(X.shape)}")
-    if tuple(y.shape) != (K, P):
-        raise ValueError(f"labels must have shape {(K, P)} (chains, patterns), got {tuple(y.shape)}")
-    w = _as_tensor("start", start, 2).clone()
-    if tuple(w.shape) != (K, N):
-        raise ValueError(f"start must have shape {(K, N)} (chains, inputs), got {tuple(w.shape)}")
-    T = torch.as_tensor(per_member("temperature", temperature, K, minimum=0.0))
+    w = check_start(start, K, N)
+    Bn = check_teacher(teacher, K, N)
     sweeps = check_int("sweeps", sweeps, 1)
     burn_in = check_int("burn_in", burn_in, 0)
     thin = check_int("thin", thin, 1)
     direction = check_choice("direction", direction, DIRECTIONS)
-    seeds = check_seeds("seeds", seeds, K)
-    valid = torch.ones((K, P), dtype=torch.bool)
-    if n_patterns is not None:
-        n = np.asarray(n_patterns)
-        if n.shape != (K,) or not np.issubdtype(n.dtype, np.integer) or (n < 0).any() or (n > P).any():
-            raise ValueError(f"n_patterns must be K={K} integers in [0, {P}], got {n_patterns!r}")
-        valid = torch.arange(P)[None, :] < torch.as_tensor(n)[:, None]
-    yv = y[valid]
-    if not torch.all((yv == 1) | (yv == -1)):
-        raise ValueError("labels must be -1 or +1")
 
     Z = torch.where(valid[..., None], y[..., None] * X, torch.zeros_like(X))  # signed patterns y_mu x_mu
     Zt = Z.transpose(1, 2).contiguous()  # (K, N, P): the columns b of coordinate moves
@@ -230,6 +300,7 @@ def gibbs_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, bu
 
     saved, saved_E, saved_at = [], [], []
     trace = torch.empty((burn_in + sweeps, K), dtype=torch.int64)
+    R_trace = None if Bn is None else torch.empty((burn_in + sweeps, K), dtype=torch.float64)
     for sweep in range(burn_in + sweeps):
         for k, g in enumerate(gens):
             if direction == "coordinate":
@@ -258,13 +329,16 @@ def gibbs_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, bu
             a += t[:, None] * b
         E = training_errors(Z, w)
         trace[sweep] = E
+        if R_trace is not None:
+            R_trace[sweep] = cosine(w, Bn)
         if sweep >= burn_in and (sweep - burn_in + 1) % thin == 0:
             saved.append(w.clone() if observe is None else observe(w.clone(), E))
             saved_E.append(E)
             saved_at.append(sweep + 1)
     samples = torch.stack(saved) if saved else torch.empty((0, K, N), dtype=torch.float64)
     energy = torch.stack(saved_E) if saved_E else torch.empty((0, K), dtype=torch.int64)
-    return GibbsChains(samples=samples, energy=energy, energy_trace=trace, weights=w, saved_sweeps=saved_at)
+    return GibbsChains(samples=samples, energy=energy, energy_trace=trace, weights=w, saved_sweeps=saved_at,
+                       overlap_trace=R_trace, burn_in=burn_in)
 
 
 def perceptron_algorithm(patterns, labels, start, *, max_iter: int = 10_000, n_patterns=None) -> torch.Tensor:
