@@ -85,10 +85,11 @@ def _version() -> str:
 
 def _problems(problems: list[str], what: str) -> int:
     """Name every directory that could not be handled on stderr; 1 if there was one, else 0."""
+    done = {"read": "read", "report": "reported"}[what]
     for line in problems:
         print(f"prunelab: cannot {what} {line}", file=sys.stderr)
     if problems:
-        print(f"prunelab: {len(problems)} directory(ies) could not be {what}ed; the others were", file=sys.stderr)
+        print(f"prunelab: {len(problems)} directory(ies) could not be {done}; the others were", file=sys.stderr)
     return 1 if problems else 0
 
 
