@@ -53,7 +53,7 @@ from typing import Callable
 
 import torch
 
-from .gibbs_sampler import GibbsChains, check_problem, check_start, check_teacher, cosine, training_errors
+from .perceptron_chains import GibbsChains, check_problem, check_start, check_teacher, cosine, training_errors
 from .validation import check_int
 
 __all__ = ["hmc_sample"]

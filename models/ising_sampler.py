@@ -55,7 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .gibbs_sampler import _as_tensor, check_problem, check_teacher
+from .perceptron_chains import _as_tensor, check_problem, check_teacher
 from .mixing import MixingCheck, mixing_check
 from .validation import check_choice, check_int
 
