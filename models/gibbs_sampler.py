@@ -52,8 +52,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .perceptron_chains import (GibbsChains, _as_tensor, check_problem, check_start, check_teacher, cosine,
-                                training_errors)
+from .perceptron_chains import (ChainRecorder, GibbsChains, _as_tensor, check_problem, check_start,
+                                check_teacher, cosine, training_errors)
 from .validation import check_choice, check_int
 
 DIRECTIONS = ("coordinate", "random")
@@ -191,9 +191,7 @@ def gibbs_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, bu
     uniforms = torch.empty((K, 2, N), dtype=torch.float64)
     dirs = torch.empty((K, N, N), dtype=torch.float64) if direction == "random" else None
 
-    saved, saved_E, saved_at = [], [], []
-    trace = torch.empty((burn_in + sweeps, K), dtype=torch.int64)
-    R_trace = None if Bn is None else torch.empty((burn_in + sweeps, K), dtype=torch.float64)
+    rec = ChainRecorder(burn_in + sweeps, K, N, burn_in, thin, observe, Bn)
     for sweep in range(burn_in + sweeps):
         for k, g in enumerate(gens):
             if direction == "coordinate":
@@ -221,17 +219,8 @@ def gibbs_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, bu
                 w += t[:, None] * u
             a += t[:, None] * b
         E = training_errors(Z, w)
-        trace[sweep] = E
-        if R_trace is not None:
-            R_trace[sweep] = cosine(w, Bn)
-        if sweep >= burn_in and (sweep - burn_in + 1) % thin == 0:
-            saved.append(w.clone() if observe is None else observe(w.clone(), E))
-            saved_E.append(E)
-            saved_at.append(sweep + 1)
-    samples = torch.stack(saved) if saved else torch.empty((0, K, N), dtype=torch.float64)
-    energy = torch.stack(saved_E) if saved_E else torch.empty((0, K), dtype=torch.int64)
-    return GibbsChains(samples=samples, energy=energy, energy_trace=trace, weights=w, saved_sweeps=saved_at,
-                       overlap_trace=R_trace, burn_in=burn_in)
+        rec.record(sweep, w, E)
+    return rec.result(w)
 
 
 def perceptron_algorithm(patterns, labels, start, *, max_iter: int = 10_000, n_patterns=None) -> torch.Tensor:

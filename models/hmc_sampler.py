@@ -53,7 +53,8 @@ from typing import Callable
 
 import torch
 
-from .perceptron_chains import GibbsChains, check_problem, check_start, check_teacher, cosine, training_errors
+from .perceptron_chains import (ChainRecorder, GibbsChains, check_problem, check_start, check_teacher,
+                                training_errors)
 from .validation import check_int
 
 __all__ = ["hmc_sample"]
@@ -117,10 +118,8 @@ def hmc_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, burn
     draws = torch.empty((K, N + 1), dtype=torch.float64)
     events = torch.zeros(K, dtype=torch.int64)
 
-    saved, saved_E, saved_at = [], [], []
     total = burn_in + sweeps
-    trace = torch.empty((total, K), dtype=torch.int64)
-    R_trace = None if Bn is None else torch.empty((total, K), dtype=torch.float64)
+    rec = ChainRecorder(total, K, N, burn_in, thin, observe, Bn)
     for sweep in range(total):
         for k, g in enumerate(gens):
             torch.randn(N + 1, generator=g, dtype=torch.float64, out=draws[k])
@@ -176,14 +175,5 @@ def hmc_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, burn
             st_f.index_copy_(0, idx, torch.where(hit & cross, -s_nu, s_nu))
         w = X_[:, P:].contiguous()
         E = training_errors(Z, w)
-        trace[sweep] = E
-        if R_trace is not None:
-            R_trace[sweep] = cosine(w, Bn)
-        if sweep >= burn_in and (sweep - burn_in + 1) % thin == 0:
-            saved.append(w.clone() if observe is None else observe(w.clone(), E))
-            saved_E.append(E)
-            saved_at.append(sweep + 1)
-    samples = torch.stack(saved) if saved else torch.empty((0, K, N), dtype=torch.float64)
-    energy = torch.stack(saved_E) if saved_E else torch.empty((0, K), dtype=torch.int64)
-    return GibbsChains(samples=samples, energy=energy, energy_trace=trace, weights=w, saved_sweeps=saved_at,
-                       overlap_trace=R_trace, burn_in=burn_in, events=events)
+        rec.record(sweep, w, E)
+    return rec.result(w, events=events)

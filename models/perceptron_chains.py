@@ -119,3 +119,30 @@ def training_errors(signed_patterns: torch.Tensor, w: torch.Tensor) -> torch.Ten
     Padded rows (zero patterns) have stability 0 and never count."""
     a = torch.bmm(signed_patterns, w.unsqueeze(-1)).squeeze(-1)
     return (a < 0).sum(-1)
+
+
+class ChainRecorder:
+    """The bookkeeping every sampler does after each sweep: the energy trace, the teacher-overlap trace
+    (where a teacher is given) and the kept samples (every ``thin``-th sweep after ``burn_in``, or what
+    ``observe(w, E)`` makes of them)."""
+
+    def __init__(self, total: int, K: int, N: int, burn_in: int, thin: int, observe, teacher_unit):
+        self.K, self.N, self.burn_in, self.thin, self.observe, self.unit = K, N, burn_in, thin, observe, teacher_unit
+        self.trace = torch.empty((total, K), dtype=torch.int64)
+        self.overlap = None if teacher_unit is None else torch.empty((total, K), dtype=torch.float64)
+        self.saved, self.saved_E, self.saved_at = [], [], []
+
+    def record(self, sweep: int, w: torch.Tensor, E: torch.Tensor) -> None:
+        self.trace[sweep] = E
+        if self.overlap is not None:
+            self.overlap[sweep] = cosine(w, self.unit)
+        if sweep >= self.burn_in and (sweep - self.burn_in + 1) % self.thin == 0:
+            self.saved.append(w.clone() if self.observe is None else self.observe(w.clone(), E))
+            self.saved_E.append(E)
+            self.saved_at.append(sweep + 1)
+
+    def result(self, w: torch.Tensor, **extra) -> GibbsChains:
+        samples = torch.stack(self.saved) if self.saved else torch.empty((0, self.K, self.N), dtype=torch.float64)
+        energy = torch.stack(self.saved_E) if self.saved_E else torch.empty((0, self.K), dtype=torch.int64)
+        return GibbsChains(samples=samples, energy=energy, energy_trace=self.trace, weights=w,
+                           saved_sweeps=self.saved_at, overlap_trace=self.overlap, burn_in=self.burn_in, **extra)
