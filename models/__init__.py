@@ -11,7 +11,7 @@ Takes tensors; never imports manifolds/, theory/ or studies/ (docs/design.md).
 - ridge.py: ``ridge_fit`` (exact batched ridge / least-squares solutions of linear students)
 - imp.py: ``iterative_magnitude_pruning`` with weight rewinding; the re-initialisation and
   random-pruning baselines (``reinitialised_baseline``, ``random_pruning_baseline``)
-- metrics.py: ``lmc_barrier``, ``linear_cka``
+- metrics.py: ``lmc_barrier``, ``mode_connectivity``, ``linear_cka``
 - hessian.py: ``hessian_trace``, ``hessian_top_eigenvalue``, ``hessian_vector_product``
 """
 from .ensemble import ACTIVATIONS, ARCHS, Ensemble, count_params, make_ensemble
@@ -19,7 +19,8 @@ from .hessian import hessian_top_eigenvalue, hessian_trace, hessian_vector_produ
 from .imp import (IMPResult, IMPRound, imp_ladder, iterative_magnitude_pruning,
                   random_pruning_baseline, reinitialised_baseline)
 from .losses import LOSSES
-from .metrics import interpolate, linear_cka, lmc_barrier
+from .metrics import (interpolate, linear_cka, lmc_barrier, mode_connectivity,
+                      mode_connectivity_of_curve)
 from .pruning import (SCOPES, apply_masks, magnitude_masks, mask_sparsity, random_masks,
                       random_masks_like, top_magnitude)
 from .ridge import ridge_fit
@@ -34,6 +35,6 @@ __all__ = [
     "ridge_fit",
     "IMPResult", "IMPRound", "imp_ladder", "iterative_magnitude_pruning",
     "reinitialised_baseline", "random_pruning_baseline",
-    "interpolate", "lmc_barrier", "linear_cka",
+    "interpolate", "lmc_barrier", "mode_connectivity", "mode_connectivity_of_curve", "linear_cka",
     "hessian_trace", "hessian_top_eigenvalue", "hessian_vector_product",
 ]
