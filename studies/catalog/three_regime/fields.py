@@ -17,13 +17,19 @@ task and the axes gets a faithful run:
   ``retrain_seeds = 3`` members per pruned model (pairs [1,2], [1,3], [2,3]); several dense seeds
   (the spec's ``seeds``).
 
-The task: inputs on a hidden manifold (Goldt et al. 2020) of intrinsic dimension 16 in 64 ambient
-dimensions, labels from a soft committee of 8 erf units on the latent coordinates (clean), and a
-one-hidden-layer ReLU student of width 64 that fits its 1000 training examples at the cold end of
-the default axes. Weight decay is 0: the students' weights are N(0, 1) with 1/sqrt(fan_in) in the
-forward pass, where the paper's 1e-4 acts fan_in times more strongly than in PyTorch's
-parameterisation and kept the dense student from fitting its training set (train error 3% against
-0.0% without it, measured at 80 epochs).
+The task, chosen for two stated properties and not for the picture it gives: inputs on a hidden
+manifold (Goldt et al. 2020) of intrinsic dimension 32 in 64 ambient dimensions, labels from a soft
+committee of 8 erf units on the latent coordinates (clean), and a one-hidden-layer ReLU student of
+width 64. (1) The student fits its 1000 training examples at the cold end (dense train error 0.1%
+after 60 epochs at lr 2); (2) the load axis reaches a strongly loaded pruned model: at density 0.005
+the retrained test error is about twice the dense one. With intrinsic dimension 16 the pruned error
+at density 0.01 was only 1.1 times the dense error, so the load axis never left the easy side.
+Learning rates: 2 for the dense run and the retraining, a factor 2 below the largest rate at which
+the dense student still fits (4; at 8 its train error stays at 6%, at 16 it collapses to chance):
+near the top of the stable range, as the paper's 0.1 is for its networks. Weight decay is 0: the
+students' weights are N(0, 1) with 1/sqrt(fan_in) in the forward pass, where the paper's 1e-4 acts
+fan_in times more strongly than in PyTorch's parameterisation and kept the dense student from
+fitting its training set (train error 3% against 0.0% without it, measured at 80 epochs).
 """
 from __future__ import annotations
 
@@ -40,7 +46,7 @@ CKA_COLUMNS = ("cka_output", "cka")
 @dataclass
 class ThreeRegimeTrial(TrainingFields, DataFields):
     manifold: str = with_default(DataFields, "manifold", "hidden")
-    intrinsic_dim: int = with_default(DataFields, "intrinsic_dim", 16)
+    intrinsic_dim: int = with_default(DataFields, "intrinsic_dim", 32)
     ambient_dim: int = with_default(DataFields, "ambient_dim", 64)
     teacher: str = with_default(DataFields, "teacher", "committee")
     teacher_options: dict = with_default(DataFields, "teacher_options", {"n_hidden": 8})
@@ -64,7 +70,7 @@ class ThreeRegimeTrial(TrainingFields, DataFields):
     hidden: int = field(64, "width of every hidden layer of the MLP student", low=1)
     depth: int = field(1, "number of hidden layers of the MLP student", low=1)
     activation: str = field("relu", "student activation", choices=("relu", "tanh", "erf"))
-    densities: list[float] = field([0.5, 0.3, 0.2, 0.1, 0.05, 0.03, 0.02, 0.01],
+    densities: list[float] = field([0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005],
                                    "the load axis: densities of the pruned model", low=0, high=1,
                                    low_open=True, high_open=True)
     prune_scope: str = field("layerwise", "one-shot magnitude pruning per hidden weight matrix (layerwise, the "

@@ -50,7 +50,9 @@ def checkpointed(t: dict) -> bool:
 
 
 def group_key(t: dict) -> tuple:
-    skip = PER_MEMBER + ("seed",) + (("epochs",) if checkpointed(t) else ())
+    """Trials with equal keys train as one ensemble: one dense seed (so groups spread over workers), every
+    field but the per-member ones (and the checkpoint, for the epochs knob) equal."""
+    skip = PER_MEMBER + (("epochs",) if checkpointed(t) else ())
     return tuple((k, repr(v)) for k, v in sorted(t.items()) if k not in skip)
 
 
