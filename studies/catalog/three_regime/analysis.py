@@ -31,7 +31,7 @@ from ...trials.temperature import COLD_KNOBS
 from .fields import ThreeRegimeAnalysis
 
 DEFAULTS = ThreeRegimeAnalysis()
-METRICS = ("test_error", "train_error", "mode_connectivity", "lmc_barrier", "lmc_barrier_error", "cka_output", "cka",
+METRICS = ("test_error", "train_error", "mode_connectivity", "lmc_barrier", "cka_output", "cka",
            "dense_test_error", "dense_train_error", "dense_train_loss")
 
 

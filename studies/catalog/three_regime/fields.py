@@ -51,7 +51,7 @@ class ThreeRegimeTrial(TrainingFields, DataFields):
     teacher: str = with_default(DataFields, "teacher", "committee")
     teacher_options: dict = with_default(DataFields, "teacher_options", {"n_hidden": 8})
     n_train: int = with_default(DataFields, "n_train", 1000)
-    n_test: int = with_default(DataFields, "n_test", 4000)
+    n_test: int = with_default(DataFields, "n_test", 2000)
     lr: float = with_default(TrainingFields, "lr", 2.0)
     batch_size: int | None = with_default(TrainingFields, "batch_size", 32)
     epochs: int = field(80, "dense training epochs; with temperature_knob = 'epochs', the checkpoint of the "

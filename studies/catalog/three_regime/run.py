@@ -13,9 +13,9 @@
 4. Metrics per trial and density, over the retrained members that did not fail, and over their pairs
    ([1,2], [1,3], [2,3]): test and train error and loss; ``mode_connectivity`` (the paper's signed
    quantity on the training error, 11 points, negative = barrier; ``models.mode_connectivity``);
-   ``lmc_barrier`` (test-loss barrier above the chord) and ``lmc_barrier_error``; ``cka_output`` (linear
-   CKA of the output probabilities sigmoid(f), the two-class softmax, on the training inputs, the
-   paper's) and ``cka`` (the last hidden layer on the test inputs); ``converged`` (every kept member's
+   ``lmc_barrier`` (test-loss barrier above the chord); ``cka_output`` (linear CKA of the output
+   probabilities sigmoid(f), the two-class softmax, the paper's) and ``cka`` (the last hidden layer),
+   both on the training inputs as in the paper; ``converged`` (every kept member's
    retraining converged, :func:`studies.trials.health.converged`: below chance error and a flat loss
    over the last tenth of its epochs). Per trial: the temperature and the dense model's train and test
    loss and error at the pruned checkpoint.
@@ -40,7 +40,7 @@ from ...trials.health import CHANCE_ERROR, converged, dense_failures
 from ...trials.temperature import temperature
 
 PER_MEMBER = ("lr", "langevin_T", "sam_rho", "weight_decay")  # may differ inside one ensemble
-PAIR_METRICS = ("mode_connectivity", "lmc_barrier", "lmc_barrier_error", "cka_output", "cka")
+PAIR_METRICS = ("mode_connectivity", "lmc_barrier", "cka_output", "cka")
 RETRAIN_MAX_TRAIN_ERROR = CHANCE_ERROR  # a pruned model that cannot fit is a load effect, not a failure to converge
 
 
@@ -63,10 +63,19 @@ def schedule(t: dict) -> models.Schedule:
 
 
 def dense_config(t: dict, runs: list[dict], checkpoints=()) -> models.TrainConfig:
+    """The dense recipe; checkpoint 0 records the initial loss (for the collapse check)."""
     length = {"steps": t["steps"]} if t["steps"] is not None else {"epochs": t["run_epochs"] or t["epochs"]}
     return models.TrainConfig(loss=t["loss"], batch_size=t["batch_size"], momentum=t["momentum"],
-                              schedule=schedule(t), checkpoints=tuple(checkpoints), history=True,
+                              schedule=schedule(t), checkpoints=(0,) + tuple(checkpoints),
                               **length, **{k: [r[k] for r in runs] for k in PER_MEMBER})
+
+
+def plateau_epochs(epochs: int) -> tuple[int, int]:
+    """The two epochs between which ``studies.trials.health.converged`` reads the change of the loss on a
+    per-epoch history of ``epochs`` + 1 rows (its last tenth, at least two rows): recording the loss at
+    these two checkpoints only gives the same verdict without evaluating every epoch."""
+    tail = max(2, (epochs + 1) // 10)
+    return epochs + 1 - tail, epochs
 
 
 def by_run(run_of_member: np.ndarray, fn) -> dict[str, np.ndarray]:
@@ -82,15 +91,18 @@ def by_run(run_of_member: np.ndarray, fn) -> dict[str, np.ndarray]:
 
 
 def retrain_config(t: dict, weight_decay) -> models.TrainConfig:
+    """The retraining recipe: as long as the dense run unless ``retrain_epochs`` says otherwise, with the
+    checkpoints of the convergence check (:func:`plateau_epochs`)."""
     if t["retrain_epochs"] is not None:
         length = {"epochs": t["retrain_epochs"]}
     elif t["steps"] is not None:
         length = {"steps": t["steps"]}
     else:
         length = {"epochs": t["run_epochs"] or t["epochs"]}
-    return models.TrainConfig(loss=t["loss"], lr=t["retrain_lr"], batch_size=t["retrain_batch_size"],
-                              momentum=t["momentum"], weight_decay=weight_decay, schedule=schedule(t),
-                              history=True, **length)
+    cfg = models.TrainConfig(loss=t["loss"], lr=t["retrain_lr"], batch_size=t["retrain_batch_size"],
+                             momentum=t["momentum"], weight_decay=weight_decay, schedule=schedule(t), **length)
+    cfg.checkpoints = plateau_epochs(cfg.run_length(t["n_train"])[0])
+    return cfg
 
 
 def dense_runs(group: list[tuple[str, dict]]) -> tuple[list[dict], list[int]]:
@@ -131,7 +143,7 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
     dense_train = by_run(run_of, lambda idx, r: metrics(base.take(idx), X[r], y[r], t0["loss"]))
     dense_test = by_run(run_of, lambda idx, r: metrics(base.take(idx), Xte[r], yte[r], t0["loss"]))
     failures = dense_failures(~np.isfinite(dense_loss), report.diverged_step[run_of], dense_test["error"],
-                              report.loss_history[0][run_of], dense_loss)
+                              report.checkpoint_loss[0][run_of], dense_loss)
 
     # branches: for each trial, each density (1.0 = the dense control) and each retraining seed
     dens_axis = [1.0] + sorted(t0["densities"], reverse=True)
@@ -149,7 +161,7 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
     train = by_run(branch_run, lambda idx, r: metrics(branches.take(idx), X[r], y[r], t0["loss"]))
     dead_out = by_run(branch_run, lambda idx, r: {"dead": models.dead_members(branches.take(idx), Xte[r])})
     dead = dead_out["dead"] | retrain.diverged | ~np.isfinite(test["error"]) | (test["error"] >= CHANCE_ERROR)
-    done = converged(train["error"], RETRAIN_MAX_TRAIN_ERROR, retrain.loss_history)
+    done = converged(train["error"], RETRAIN_MAX_TRAIN_ERROR, np.stack([retrain.checkpoint_loss[e] for e in cfg.checkpoints]))
     n_params = models.count_params(branches, masks)
 
     # pairs of retrained members of one trial and density
@@ -168,12 +180,10 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
                                                               loss=loss, metric="error"),
                 "lmc_barrier": models.lmc_barrier(a, a.params, b.params, Xte[r], yte[r], n_points=n_points,
                                                   loss=loss, metric="loss"),
-                "lmc_barrier_error": models.lmc_barrier(a, a.params, b.params, Xte[r], yte[r], n_points=n_points,
-                                                        loss=loss, metric="error"),
                 # the two-class softmax: sigmoid(f) (its complement adds nothing to a linear CKA)
                 "cka_output": models.linear_cka(torch.sigmoid(a.forward(X[r])).unsqueeze(-1),
                                                 torch.sigmoid(b.forward(X[r])).unsqueeze(-1)),
-                "cka": models.linear_cka(a.representation(Xte[r], last), b.representation(Xte[r], last))}
+                "cka": models.linear_cka(a.representation(X[r], last), b.representation(X[r], last))}
 
     pair = by_run(branch_run[ia], pair_metrics)
     live_pair = ~(dead[ia] | dead[ib])

@@ -64,10 +64,10 @@ def test_the_epochs_knob_takes_checkpoints_of_one_dense_run(calls):
             "base": {**BASE, "temperature_knob": "epochs", "run_epochs": 8}, "grid": {"epochs": [2, 4, 8]}}
     group = group_of(spec)
     out = tr_run.run_group(group)
-    dense = [(k, cfg, rep) for k, cfg, rep in calls if cfg.checkpoints]
+    dense = [(k, cfg, rep) for k, cfg, rep in calls if isinstance(cfg.lr, list)]  # per-member lr: dense runs
     assert len(calls) == 2 and len(dense) == 1  # one dense training for the three temperatures, one retraining
     k, cfg, rep = dense[0]
-    assert k == 1 and cfg.epochs == 8 and tuple(cfg.checkpoints) == (2, 4, 8)
+    assert k == 1 and cfg.epochs == 8 and tuple(cfg.checkpoints) == (0, 2, 4, 8)
     assert cfg.momentum == 0.9 and not cfg.schedule.is_constant  # the step decay runs over the whole run
     assert [o.results["temperature"] for o in out] == [2.0, 4.0, 8.0]
     errors = {o.results["temperature"]: o.results["dense_train_error"] for o in out}
