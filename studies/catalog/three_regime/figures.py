@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.colors import BoundaryNorm, ListedColormap, TwoSlopeNorm
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter, NullLocator
 
 from ...analysis.regimes import REGIMES
 from ...plots.style import new_figure, save
@@ -32,13 +32,29 @@ def _grid(c: pd.DataFrame, column: str, load: str):
     return wide.columns.to_numpy(float), wide.index.to_numpy(float), wide.to_numpy()
 
 
+def _log_axis(values) -> bool:
+    """A log axis for positive values spanning more than a decade."""
+    v = np.asarray(values, float)
+    return bool(v.size and np.all(v > 0) and v.max() > 10 * v.min())
+
+
+def _ticks(axis, values) -> None:
+    """Major ticks at (at most eight of) the grid's values, labelled plainly; no minor labels."""
+    values = np.sort(np.unique(values))
+    if values.size > 8:
+        values = values[np.unique(np.linspace(0, values.size - 1, 8).round().astype(int))]
+    axis.set_major_locator(FixedLocator(values))
+    axis.set_major_formatter(FixedFormatter([f"{v:g}" for v in values]))
+    axis.set_minor_formatter(NullFormatter())
+    axis.set_minor_locator(NullLocator())
+
+
 def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
     a = settings(analysis)
     load = a["load"]
     c, bt, ct, _, effect = phase_diagram(table, a)
     knob = table["temperature_knob"].iloc[0]
-    logT = bool(np.all(c["temperature"] > 0))
-    logL = bool(np.all(c[load] > 0))
+    logT, logL = _log_axis(c["temperature"]), _log_axis(c[load])
     mc_span = max(float(np.nanmax(np.abs(c["mode_connectivity"]))), 2 * bt, 1e-3)
     fig, axes = new_figure("double_tall", ncols=3, nrows=2)
     panels = [("test_error", "test error (pruned, retrained)", {"cmap": "Blues"}),
@@ -64,7 +80,7 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
         for i, (x, z) in enumerate(flip_pairs(effect, load)):
             y = np.sqrt(x * z) if logL else (x + z) / 2
             ax.axhline(y, color="k", ls="--", lw=1.2, label="flip" if i == 0 else None)
-    ax.legend(loc="lower right", fontsize=5, frameon=True)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=5, frameon=False, borderaxespad=0)
     ax.set_title(f"regimes; I: mc < -{bt:.2g}\nII-B: CKA > {ct:.3g}")
     hotter = "fewer = hotter" if knob in COLD_KNOBS else "larger = hotter"
     for ax in list(axes.flat)[:5]:
@@ -72,6 +88,9 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
             ax.set_xscale("log")
         if logL:
             ax.set_yscale("log")
+        _ticks(ax.xaxis, c["temperature"])
+        _ticks(ax.yaxis, c[load])
+        ax.tick_params(axis="x", labelrotation=45)
         ax.set_xlabel(f"temperature: {knob} ({hotter})")
         ax.set_ylabel(f"load: {load}")
         ax.grid(False)
@@ -84,7 +103,8 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
     ax.axhline(0, color="0.3", lw=0.8)
     if logL and not effect.empty:
         ax.set_xscale("log")
-    ax.xaxis.set_minor_formatter(NullFormatter())
+        _ticks(ax.xaxis, effect[load])
+        ax.tick_params(axis="x", labelrotation=45)
     ax.set_xlabel(f"load: {load}")
     ax.set_ylabel("d(test error) / d log10 T")
     ax.set_title("temperature effect, mean +- SE\n(< 0: raising T helps)")

@@ -112,3 +112,15 @@ def test_unconverged_rows_are_set_apart_from_the_cells():
     t.loc[(t.density == 0.5) & (t.temperature == 3.0), "converged"] = False
     c = cells(t, {})
     assert 3.0 not in set(c["temperature"]) and len(c) == 3
+
+
+def test_n_train_as_the_load_axis_reads_the_cells_at_one_density():
+    t = pd.concat([rows({0.5: 0.03, 0.05: -0.03}).assign(n_train=n) for n in (500, 2000)], ignore_index=True)
+    t.loc[t.n_train == 2000, "test_error"] -= 0.05
+    a = {"load": "n_train", "at_density": None}
+    c = cells(t, a)
+    assert set(c["n_train"]) == {500, 2000} and len(c) == 8  # the lowest density only: 4 temperatures x 2 sizes
+    assert c.groupby("n_train")["test_error"].mean().diff().iloc[-1] == pytest.approx(-0.05, abs=0.005)
+    e = effect(t, a).set_index("n_train")
+    assert (e["sign"] == -1).all()  # at density 0.05 raising T helps at both sizes
+    assert len(cells(t, {**a, "at_density": 0.5})) == 8 and (effect(t, {**a, "at_density": 0.5})["sign"] == 1).all()
