@@ -25,11 +25,12 @@ after 60 epochs at lr 2); (2) the load axis reaches a strongly loaded pruned mod
 the retrained test error is about twice the dense one. With intrinsic dimension 16 the pruned error
 at density 0.01 was only 1.1 times the dense error, so the load axis never left the easy side.
 Learning rates: 2 for the dense run and the retraining, a factor 2 below the largest rate at which
-the dense student still fits (4; at 8 its train error stays at 6%, at 16 it collapses to chance):
-near the top of the stable range, as the paper's 0.1 is for its networks. Weight decay is 0: the
+the dense student still fits (4, train error 0.6% after 60 epochs; at 8 it stays at 6%, at 16 it
+collapses to chance): near the top of the stable range, as the paper's 0.1 is for its networks.
+Weight decay is 0: the
 students' weights are N(0, 1) with 1/sqrt(fan_in) in the forward pass, where the paper's 1e-4 acts
 fan_in times more strongly than in PyTorch's parameterisation and kept the dense student from
-fitting its training set (train error 3% against 0.0% without it, measured at 80 epochs).
+fitting its training set (train error 3.9% after 80 epochs, against 0.1% after 60 without it).
 """
 from __future__ import annotations
 
