@@ -54,7 +54,8 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
     load = a["load"]
     c, bt, ct, _, effect = phase_diagram(table, a)
     knob = table["temperature_knob"].iloc[0]
-    logT, logL = _log_axis(c["temperature"]), _log_axis(c[load])
+    # epochs read linearly, as in the paper's diagrams; other knobs on a log axis when they span a decade
+    logT, logL = knob != "epochs" and _log_axis(c["temperature"]), _log_axis(c[load])
     mc_span = max(float(np.nanmax(np.abs(c["mode_connectivity"]))), 2 * bt, 1e-3)
     fig, axes = new_figure("double_tall", ncols=3, nrows=2)
     panels = [("test_error", "test error (pruned, retrained)", {"cmap": "Blues"}),
