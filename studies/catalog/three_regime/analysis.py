@@ -11,7 +11,7 @@
 - Sensitivity: how many cells change regime when each threshold moves by a factor of 2 (for the CKA,
   its distance to 1, 1 - cka_threshold, moves by that factor).
 - The temperature effect per load value: the slope of the test error against log10 of the knob's
-  value per dense seed, mean and standard error over seeds (``studies.analysis.regimes.
+  value (the value itself where one is 0) per dense seed, mean and standard error over seeds (``studies.analysis.regimes.
   temperature_effect``; a negative effect means raising the temperature helps, the epochs and batch
   size axes read reversed), the best temperature against the hottest and the coldest, and where the
   sign of the effect flips.
@@ -169,8 +169,8 @@ def sensitivity(c: pd.DataFrame, analysis: dict) -> pd.DataFrame:
 
 def effect(table: pd.DataFrame, analysis: dict) -> pd.DataFrame:
     """Per load value: the temperature effect (slope of the test error against log10 T per seed, mean and
-    SE, in the raising-T sense, and ``slope_log10_value``, the plain slope against log10 of the knob's
-    value), the best temperature and its contrasts with the hottest and the coldest (mean and SE over
+    SE, in the raising-T sense, and ``slope_vs_value``, the plain slope against log10 of the knob's
+    value, or the value itself where it can be 0), the best temperature and its contrasts with the hottest and the coldest (mean and SE over
     seeds of the per-seed differences)."""
     a = settings(analysis)
     load = a["load"]
@@ -180,7 +180,7 @@ def effect(table: pd.DataFrame, analysis: dict) -> pd.DataFrame:
     knob = rows["temperature_knob"].iloc[0]
     cold_knob = knob in COLD_KNOBS
     eff = temperature_effect(rows.assign(density=rows[load]), a["significance"]).rename(columns={"density": load})
-    eff["slope_log10_value"] = -eff["slope"] if cold_knob else eff["slope"]
+    eff["slope_vs_value"] = -eff["slope"] if cold_knob else eff["slope"]
     c = cells(table, a)
     extra = []
     for value, g in rows.groupby(load):
@@ -263,7 +263,7 @@ def summarize(table: pd.DataFrame, analysis: dict) -> list[str]:
     for _, r in sens.iterrows():
         lines.append(f"| {r['threshold']} x{r['factor']:g}{' (on 1 - CKA)' if r['threshold'] == 'cka_threshold' else ''}"
                      f" | {r['value']:.4g} | {r['cells_changed']} of {r['n_cells']} | {r['n_I']} | {r['n_II-A']} | {r['n_II-B']} |")
-    lines += _effect_lines(eff, load, knob, a)
+    lines += _effect_lines(eff, load, knob, a, bool((c["temperature"] <= 0).any()))
     lines += _load_reach(table, c, load)
     lines += _dense_lines(table, a, knob)
     lines += _set_apart(table, a)
@@ -276,18 +276,19 @@ def _list(value) -> list:
     return json.loads(value) if isinstance(value, str) else list(value)
 
 
-def _effect_lines(eff: pd.DataFrame, load: str, knob: str, a: dict) -> list[str]:
+def _effect_lines(eff: pd.DataFrame, load: str, knob: str, a: dict, zero_temperature: bool) -> list[str]:
     if eff.empty:
         return ["", "No kept rows: the temperature effect cannot be measured."]
     reversed_axis = knob in COLD_KNOBS
-    lines = ["", f"Temperature effect on the pruned-and-retrained test error, per {load}: the slope against log10 "
-             f"of the {knob} value per dense seed, mean +- SE over seeds"
+    axis = knob if zero_temperature else f"log10 {knob}"
+    lines = ["", f"Temperature effect on the pruned-and-retrained test error, per {load}: the slope against {axis} "
+             "per dense seed, mean +- SE over seeds"
              + (f" (a larger {knob} is colder: raising T lowers it)" if reversed_axis else "")
              + "; the best temperature against the hottest and the coldest (per-seed differences):", "",
-             f"| {load} | slope vs log10 {knob} | effect of raising T | best T | best - hottest | best - coldest "
+             f"| {load} | slope vs {axis} | effect of raising T | best T | best - hottest | best - coldest "
              "| hottest - coldest |", "|---|---|---|---|---|---|---|"]
     for _, r in eff.iterrows():
-        lines.append(f"| {r[load]:g} | {_pm(r['slope_log10_value'], r['slope_se'])} | {r['effect']} "
+        lines.append(f"| {r[load]:g} | {_pm(r['slope_vs_value'], r['slope_se'])} | {r['effect']} "
                      f"| {r['best_temperature']:g} | {_pm(r['best_minus_hottest'], r['best_minus_hottest_se'])} "
                      f"| {_pm(r['best_minus_coldest'], r['best_minus_coldest_se'])} "
                      f"| {_pm(r['hottest_minus_coldest'], r['hottest_minus_coldest_se'])} |")
@@ -296,8 +297,8 @@ def _effect_lines(eff: pd.DataFrame, load: str, knob: str, a: dict) -> list[str]
     lines.append("")
     if f:
         lines.append("The temperature effect flips sign across the load axis: " + "; ".join(
-            f"between {load} {x:g} ({at.loc[x, 'effect']}, slope {_pm(at.loc[x, 'slope_log10_value'], at.loc[x, 'slope_se'])}) "
-            f"and {load} {z:g} ({at.loc[z, 'effect']}, slope {_pm(at.loc[z, 'slope_log10_value'], at.loc[z, 'slope_se'])})"
+            f"between {load} {x:g} ({at.loc[x, 'effect']}, slope {_pm(at.loc[x, 'slope_vs_value'], at.loc[x, 'slope_se'])}) "
+            f"and {load} {z:g} ({at.loc[z, 'effect']}, slope {_pm(at.loc[z, 'slope_vs_value'], at.loc[z, 'slope_se'])})"
             for x, z in f) + ".")
         hi, lo = eff.iloc[0], eff.iloc[-1]
         paper = hi["sign"] > 0 and lo["sign"] < 0 if load == "density" else None

@@ -98,7 +98,7 @@ def test_the_temperature_effect_flips_and_the_columns_carry_the_regime():
     assert flip_pairs(effect(t, a), "density") == [(0.5, 0.05)]
     # the epochs knob reads reversed: the same numbers mean the opposite effect of raising T
     er = effect(t.assign(temperature_knob="epochs"), a).set_index("density")
-    assert er.loc[0.5, "sign"] == -1 and er.loc[0.5, "slope_log10_value"] == pytest.approx(e.loc[0.5, "slope"])
+    assert er.loc[0.5, "sign"] == -1 and er.loc[0.5, "slope_vs_value"] == pytest.approx(e.loc[0.5, "slope"])
     t2 = columns(t, a)
     assert set(t2.loc[t2.density == 0.05, "regime"]) == {"I"} and set(t2.loc[t2.density == 0.5, "regime"]) == {"II-B"}
     assert set(t2.loc[t2.sparsity == 0, "regime"]) == {"-"}
