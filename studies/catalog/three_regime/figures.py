@@ -12,7 +12,6 @@ from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter, NullL
 
 from ...analysis.regimes import REGIMES
 from ...plots.style import new_figure, save
-from ...trials.temperature import COLD_KNOBS
 from .analysis import flip_pairs, phase_diagram, settings
 
 REGIME_COLORS = {"I": "#d95f02", "II-A": "#7570b3", "II-B": "#1b9e77"}
@@ -83,7 +82,7 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
             ax.axhline(y, color="k", ls="--", lw=1.2, label="flip" if i == 0 else None)
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=5, frameon=False, borderaxespad=0)
     ax.set_title(f"regimes; I: mc < -{bt:.2g}\nII-B: CKA > {ct:.3g}")
-    hotter = "fewer = hotter" if knob in COLD_KNOBS else "larger = hotter"
+    hotter = {"epochs": "fewer = hotter", "batch_size": "smaller = hotter"}.get(knob, "larger = hotter")
     for ax in list(axes.flat)[:5]:
         if logT:
             ax.set_xscale("log")
