@@ -15,7 +15,7 @@ Takes tensors; never imports manifolds/, theory/ or studies/ (docs/design.md).
 - hmc_sampler.py: ``hmc_sample``, exact HMC with reflection and refraction at the pattern hyperplanes
 - ising_sampler.py: ``ising_metropolis``, single-flip Metropolis of the Ising (+-1) perceptron
 - mixing.py: ``mixing_check``, ``batch_means_se``, ``integrated_autocorrelation_time``
-- metrics.py: ``lmc_barrier``, ``linear_cka``
+- metrics.py: ``lmc_barrier``, ``mode_connectivity``, ``linear_cka``
 - hessian.py: ``hessian_trace``, ``hessian_top_eigenvalue``, ``hessian_vector_product``
 """
 from .ensemble import ACTIVATIONS, ARCHS, Ensemble, count_params, make_ensemble
@@ -26,7 +26,8 @@ from .hessian import hessian_top_eigenvalue, hessian_trace, hessian_vector_produ
 from .imp import (IMPResult, IMPRound, imp_ladder, iterative_magnitude_pruning,
                   random_pruning_baseline, reinitialised_baseline)
 from .losses import LOSSES
-from .metrics import interpolate, linear_cka, lmc_barrier
+from .metrics import (interpolate, linear_cka, lmc_barrier, mode_connectivity,
+                      mode_connectivity_of_curve)
 from .mixing import MixingCheck, batch_means_se, integrated_autocorrelation_time, mixing_check
 from .pruning import (SCOPES, apply_masks, magnitude_masks, mask_sparsity, random_masks,
                       random_masks_like, top_magnitude)
@@ -42,7 +43,7 @@ __all__ = [
     "ridge_fit",
     "IMPResult", "IMPRound", "imp_ladder", "iterative_magnitude_pruning",
     "reinitialised_baseline", "random_pruning_baseline",
-    "interpolate", "lmc_barrier", "linear_cka",
+    "interpolate", "lmc_barrier", "mode_connectivity", "mode_connectivity_of_curve", "linear_cka",
     "gibbs_sample", "GibbsChains", "METHODS", "hmc_sample", "ising_metropolis", "IsingChains",
     "ising_training_errors", "SCANS", "mixing_check", "MixingCheck", "batch_means_se",
     "integrated_autocorrelation_time",

@@ -7,6 +7,17 @@ LMC barrier (docs/design.md; Frankle et al. 2020): for two solutions w_a, w_b of
 over ``n_points`` >= 11 evenly spaced t in [0, 1] (the endpoints included, so B >= 0); L is the
 mean loss (or the error, ``metric="error"``) on (X, y). Positive means a barrier.
 
+Mode connectivity (Zhou, Yang, Chang and Mahoney, ICML 2023, the three-regime paper's quantity): on
+the same straight path at ``n_points`` >= 11 points, with L(t) the *training* error by default,
+
+    mc = m - L(t*),   m = (L(0) + L(1)) / 2,   t* = argmax_t |m - L(t)|,
+
+the endpoint mean minus the value of the path farthest from it (the endpoints included), signed:
+negative means a barrier (the path is worse than its ends), positive a path better than its ends,
+0 a flat path. Unlike the LMC barrier it is not measured against the chord, and it keeps its sign.
+The endpoints are among the candidates (as in the paper's code), so ends that differ by g give
+|mc| >= g / 2 even on a straight chord; ties go to the first point (t = 0).
+
 Linear CKA (Kornblith et al. 2019, eq. for linear kernels): with A (n, p) and B (n, q) centred over
 the n inputs, CKA = |B^T A|_F^2 / (|A^T A|_F |B^T B|_F). It is 1 for identical representations and
 invariant to orthogonal transforms and isotropic scaling of either side. docs/design.md: on the scalar
@@ -61,6 +72,28 @@ def lmc_barrier(ens: Ensemble, params_a: dict, params_b: dict, X, y, n_points: i
     if mask_dead:
         barrier = np.where(const_a | const_b, np.nan, barrier)
     return (barrier, ts, curve) if return_curve else barrier
+
+
+def mode_connectivity(ens: Ensemble, params_a: dict, params_b: dict, X, y, n_points: int = 11,
+                      loss: str = "logistic", metric: str = "error", mask_dead: bool = True,
+                      return_curve: bool = False):
+    """Signed mode connectivity between member k of ``params_a`` and of ``params_b`` on (X, y) (the
+    training set, in the three-regime protocol): (K,) numpy float64, negative = a barrier (formula
+    in the module docstring). metric: "error" (default, the paper's) or "loss". Members constant at
+    either endpoint get NaN (mask_dead). return_curve: also the t grid and L(t), (n_points, K)."""
+    barrier, ts, curve = lmc_barrier(ens, params_a, params_b, X, y, n_points=n_points, loss=loss,
+                                     metric=metric, mask_dead=mask_dead, return_curve=True)
+    mc = np.where(np.isnan(barrier), np.nan, mode_connectivity_of_curve(curve))
+    return (mc, ts, curve) if return_curve else mc
+
+
+def mode_connectivity_of_curve(curve) -> np.ndarray:
+    """The signed mode connectivity of path values ``curve`` (n_points, K): endpoint mean minus the
+    value farthest from it (module docstring)."""
+    curve = np.asarray(curve, dtype=np.float64)
+    mean = 0.5 * (curve[0] + curve[-1])
+    dev = mean[None] - curve
+    return dev[np.abs(dev).argmax(0), np.arange(curve.shape[1])]
 
 
 def linear_cka(A, B) -> np.ndarray:

@@ -49,8 +49,19 @@ def load_run(directory) -> pd.DataFrame:
     for col in ("theory_test_error",):
         if col not in df:
             df[col] = float("nan")
+    df = _derived_columns(df, study)
     first = [c for c in LEADING if c in df.columns]
     return df[first + [c for c in df.columns if c not in first]].reset_index(drop=True)
+
+
+def _derived_columns(df: pd.DataFrame, study: dict) -> pd.DataFrame:
+    """The columns the study derives from its rows and its stored [analysis] (``Study.columns``)."""
+    from .. import catalog
+
+    if study["name"] not in catalog.names():
+        return df
+    derive = catalog.get(study["name"]).columns
+    return df if derive is None else derive(df, study["spec"].get("analysis", {}))
 
 
 # what reading one run directory can raise: a damaged or foreign database, an unreadable file

@@ -57,6 +57,9 @@ class Study:
     # row and result columns that may hold NaN in a done trial (where undefined, e.g. a theory outside its
     # domain); every other number must be finite. Rows with dead members may leave their metrics NaN.
     optional_columns: tuple[str, ...] = ()
+    # (table, analysis) -> table with columns derived from the stored rows and [analysis] (e.g. a regime
+    # read with the analysis thresholds), added wherever the study's tidy table is read (load_run)
+    columns: Callable[..., "object"] | None = None
 
     def screen(self, outcome: TrialOutcome) -> TrialOutcome:
         """A done outcome with a non-finite number where one is required becomes a failed outcome with

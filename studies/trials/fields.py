@@ -26,9 +26,11 @@ from .temperature import KNOBS
 
 
 def with_default(group, name: str, default):
-    """Field ``name`` of ``group`` with another default (same help text and allowed values)."""
+    """Field ``name`` of ``group`` with another default (same help text, allowed values and range)."""
     f = {x.name: x for x in dataclasses.fields(group)}[name]
-    return field(default, f.metadata["help"], f.metadata.get("choices"))
+    low, high, low_open, high_open = f.metadata.get("range", (None, None, False, False))
+    return field(default, f.metadata["help"], f.metadata.get("choices"), low=low, high=high,
+                 low_open=low_open, high_open=high_open)
 
 
 @dataclass

@@ -1,17 +1,18 @@
-"""The phase diagram of the ``three_regime`` study: test error, normalised error, LMC barrier, CKA and
-regimes over the temperature x density plane, and the temperature effect per density."""
+"""The phase diagram of the ``three_regime`` study over the temperature x load plane: test error, the
+paper's normalised error (minus the best at that load), mode connectivity, CKA, the regime regions with
+the flip line and the best temperature per load, and the temperature effect per load."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm
-from matplotlib.ticker import NullFormatter
+from matplotlib.colors import BoundaryNorm, ListedColormap, TwoSlopeNorm
+from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter, NullLocator
 
-from ...analysis.regimes import REGIMES, flips
+from ...analysis.regimes import REGIMES
 from ...plots.style import new_figure, save
-from .analysis import phase_diagram
+from .analysis import flip_pairs, phase_diagram, settings
 
 REGIME_COLORS = {"I": "#d95f02", "II-A": "#7570b3", "II-B": "#1b9e77"}
 
@@ -25,54 +26,87 @@ def _edges(values: np.ndarray, log: bool) -> np.ndarray:
     return 10 ** e if log else e
 
 
-def _grid(c: pd.DataFrame, column: str):
-    wide = c.pivot(index="density", columns="temperature", values=column).sort_index().sort_index(axis=1)
+def _grid(c: pd.DataFrame, column: str, load: str):
+    wide = c.pivot(index=load, columns="temperature", values=column).sort_index().sort_index(axis=1)
     return wide.columns.to_numpy(float), wide.index.to_numpy(float), wide.to_numpy()
 
 
+def _log_axis(values) -> bool:
+    """A log axis for positive values spanning more than a decade."""
+    v = np.asarray(values, float)
+    return bool(v.size and np.all(v > 0) and v.max() > 10 * v.min())
+
+
+def _ticks(axis, values) -> None:
+    """Major ticks at (at most eight of) the grid's values, labelled plainly; no minor labels."""
+    values = np.sort(np.unique(values))
+    if values.size > 8:
+        values = values[np.unique(np.linspace(0, values.size - 1, 8).round().astype(int))]
+    axis.set_major_locator(FixedLocator(values))
+    axis.set_major_formatter(FixedFormatter([f"{v:g}" for v in values]))
+    axis.set_minor_formatter(NullFormatter())
+    axis.set_minor_locator(NullLocator())
+
+
 def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
-    c, bt, ct, _, effect = phase_diagram(table, analysis)
+    a = settings(analysis)
+    load = a["load"]
+    c, bt, ct, _, effect = phase_diagram(table, a)
     knob = table["temperature_knob"].iloc[0]
-    logT = bool(np.all(c["temperature"] > 0))
+    # epochs read linearly, as in the paper's diagrams; other knobs on a log axis when they span a decade
+    logT, logL = knob != "epochs" and _log_axis(c["temperature"]), _log_axis(c[load])
+    mc_span = max(float(np.nanmax(np.abs(c["mode_connectivity"]))), 2 * bt, 1e-3)
     fig, axes = new_figure("double_tall", ncols=3, nrows=2)
-    panels = [("test_error", "test error (pruned, retrained)", {}),
-              ("normalized_test_error", "test error / best over temperature", {}),
-              ("lmc_barrier", "LMC barrier (test loss)", {"norm": LogNorm(vmin=max(c["lmc_barrier"].clip(lower=1e-5).min(), 1e-5),
-                                                                            vmax=max(c["lmc_barrier"].max(), 2e-5))}),
-              ("cka", "CKA (hidden layer)", {"vmin": 0, "vmax": 1})]
+    panels = [("test_error", "test error (pruned, retrained)", {"cmap": "Blues"}),
+              ("normalized_test_error", "normalised test error\n(minus the best at that load)", {"cmap": "Blues"}),
+              ("mode_connectivity", "mode connectivity (train error)\n(< 0: barrier)",
+               {"cmap": "RdBu", "norm": TwoSlopeNorm(0.0, -mc_span, mc_span)}),
+              (a["regime_cka"], f"CKA ({'outputs, train inputs' if a['regime_cka'] == 'cka_output' else 'hidden layer'})",
+               {"cmap": "Blues_r"})]
     for ax, (col, title, kw) in zip(axes.flat, panels):
-        T, D, Z = _grid(c, col)
-        if col == "lmc_barrier":
-            Z = np.clip(Z, 1e-5, None)
-        m = ax.pcolormesh(_edges(T, logT), _edges(D, True), Z, shading="flat", cmap="viridis", **kw)
+        T, D, Z = _grid(c, col, load)
+        m = ax.pcolormesh(_edges(T, logT), _edges(D, logL), Z, shading="flat", **kw)
         fig.colorbar(m, ax=ax, fraction=0.046)
         ax.set_title(title)
-    T, D, R = _grid(c, "regime")
-    codes = np.vectorize(lambda r: REGIMES.index(r) if r in REGIMES else np.nan, otypes=[float])(R)
-    cmap = ListedColormap([REGIME_COLORS[r] for r in REGIMES])
     ax = axes.flat[4]
-    ax.pcolormesh(_edges(T, logT), _edges(D, True), codes, shading="flat", cmap=cmap,
-                  norm=BoundaryNorm([-0.5, 0.5, 1.5, 2.5], 3))
+    T, D, R = _grid(c, "regime", load)
+    codes = np.vectorize(lambda r: REGIMES.index(r) if r in REGIMES else np.nan, otypes=[float])(R)
+    ax.pcolormesh(_edges(T, logT), _edges(D, logL), codes, shading="flat",
+                  cmap=ListedColormap([REGIME_COLORS[r] for r in REGIMES]), norm=BoundaryNorm([-0.5, 0.5, 1.5, 2.5], 3))
     for r in REGIMES:
         ax.plot([], [], "s", color=REGIME_COLORS[r], label=r)
-    ax.legend(loc="lower right", fontsize=6, frameon=True)
-    ax.set_title(f"regimes\nI: barrier > {bt:.2g}; II-B: CKA > {ct:.2f}")
+    if not effect.empty and effect["best_temperature"].notna().any():
+        ax.plot(effect["best_temperature"], effect[load], "k*-", ms=5, lw=0.8, label="best T")
+        for i, (x, z) in enumerate(flip_pairs(effect, load)):
+            y = np.sqrt(x * z) if logL else (x + z) / 2
+            ax.axhline(y, color="k", ls="--", lw=1.2, label="flip" if i == 0 else None)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=5, frameon=False, borderaxespad=0)
+    ax.set_title(f"regimes; I: mc < -{bt:.2g}\nII-B: CKA > {ct:.3g}")
+    hotter = {"epochs": "fewer = hotter", "batch_size": "smaller = hotter"}.get(knob, "larger = hotter")
     for ax in list(axes.flat)[:5]:
         if logT:
             ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel(f"temperature ({knob})")
-        ax.set_ylabel("density (load)")
+        if logL:
+            ax.set_yscale("log")
+        _ticks(ax.xaxis, c["temperature"])
+        _ticks(ax.yaxis, c[load])
+        ax.tick_params(axis="x", labelrotation=45)
+        ax.set_xlabel(f"temperature: {knob} ({hotter})")
+        ax.set_ylabel(f"load: {load}")
         ax.grid(False)
     ax = axes.flat[5]
-    ax.errorbar(effect["density"], effect["slope"], yerr=effect["slope_se"], fmt="o-", capsize=2)
+    effect = effect.dropna(subset=["slope"]) if not effect.empty else effect
+    if not effect.empty:
+        ax.errorbar(effect[load], effect["slope"], yerr=effect["slope_se"], fmt="o-", capsize=2)
+        for x, z in flip_pairs(effect, load):
+            ax.axvspan(min(x, z), max(x, z), color="C3", alpha=0.15, lw=0)
     ax.axhline(0, color="0.3", lw=0.8)
-    for a, b in flips(effect):
-        ax.axvspan(min(a, b), max(a, b), color="C3", alpha=0.15, lw=0)
-    ax.set_xscale("log")
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel("density (load)")
-    ax.set_ylabel(f"d(test error) / d{'log10 ' if logT else ''}T")
-    ax.set_title("temperature effect\n(< 0: raising T helps)")
+    if logL and not effect.empty:
+        ax.set_xscale("log")
+        _ticks(ax.xaxis, effect[load])
+        ax.tick_params(axis="x", labelrotation=45)
+    ax.set_xlabel(f"load: {load}")
+    ax.set_ylabel("d(test error) / d log10 T")
+    ax.set_title("temperature effect, mean +- SE\n(< 0: raising T helps)")
     fig.tight_layout()
     return save(fig, Path(outdir) / "phase_diagram")

@@ -1,41 +1,140 @@
-"""A tiny three_regime sweep: one row per trial and density, metrics in range, summary states the effect."""
+"""Tiny three_regime runs: the table's columns, the protocol (checkpoints of one dense run, the batch-size
+knob at fixed iterations, momentum and step decay in both trainings, layer-wise pruning), failed members,
+the summary and the spec checks."""
 import numpy as np
 import pytest
+import torch
 
+import models
+from studies.catalog.three_regime import run as tr_run
+from studies.report.summary import report_run
+from studies.results.table import load_all
 from studies.sweep.plan import plan
 from studies.sweep.runner import run_spec
 from studies.sweep.spec import SpecError
-from studies.results.table import load_all
-from studies.report.summary import report_run
-
-TINY = {"study": "three_regime", "seeds": [0, 1],
-        "base": {"ambient_dim": 12, "intrinsic_dim": 4, "hidden": 8, "n_train": 200, "n_test": 300, "epochs": 20,
-                 "batch_size": 50, "densities": [0.5, 0.2], "retrain_epochs": 3, "retrain_lr": 0.5,
-                 "retrain_batch_size": 50},
-        "grid": {"lr": [0.5, 1.0]}}
 
 
-def test_tiny_sweep_runs_reports_and_states_the_effect(tmp_path):
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny ensembles: one torch thread (two threads on a busy machine ran these runs 15x slower)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+BASE = {"ambient_dim": 12, "intrinsic_dim": 4, "hidden": 8, "n_train": 120, "n_test": 200, "epochs": 8,
+        "batch_size": 40, "retrain_batch_size": 40, "densities": [0.5, 0.2], "teacher_options": {"n_hidden": 2}}
+TINY = {"study": "three_regime", "seeds": [0, 1], "base": BASE, "grid": {"lr": [0.5, 1.0]}}
+
+
+def group_of(spec):
+    p = plan(spec)
+    assert len(p.groups) == len(spec["seeds"])  # one group per dense seed (they spread over workers)
+    return p.groups[0]
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Every models.train call of a run: its config, its report."""
+    seen = []
+    real = models.train
+
+    def spy(ens, X, y, cfg, **kw):
+        report = real(ens, X, y, cfg, **kw)
+        seen.append((ens.n_members, cfg, report))
+        return report
+
+    monkeypatch.setattr(tr_run.models, "train", spy)
+    return seen
+
+
+def test_tiny_sweep_runs_reports_and_has_the_columns(tmp_path):
     out = tmp_path / "tr"
     run_spec(TINY, out, progress=False)
     df = load_all(out)
     assert len(df) == 4 * 3 and not df.duplicated(["trial", "sparsity"]).any()
-    assert set(df["temperature"]) == {0.5, 1.0} and set(df["temperature_knob"]) == {"lr"}
+    for col in ("mode_connectivity", "lmc_barrier", "cka_output", "cka", "regime", "converged", "dense_train_loss",
+                "dense_train_error", "dense_converged", "temperature"):
+        assert col in df, col
     pruned = df[df.sparsity > 0]
     assert (pruned["lmc_barrier"].dropna() >= 0).all()
-    assert pruned["cka"].dropna().between(0, 1 + 1e-9).all()
+    assert pruned["mode_connectivity"].between(-1, 1).all()
+    assert pruned[["cka", "cka_output"]].stack().between(0, 1 + 1e-9).all()
+    assert set(pruned["regime"]) <= {"I", "II-A", "II-B"} and set(df.loc[df.sparsity == 0, "regime"]) == {"-"}
     assert np.allclose(sorted(df["density"].unique()), [0.2, 0.5, 1.0])
     made = report_run(out)
     text = (out / "summary.md").read_text()
-    assert "temperature effect" in text and ("flips sign" in text or "does not flip" in text)
+    assert "Temperature effect" in text and ("flips sign" in text or "does not flip" in text)
+    assert "Sensitivity of the regimes" in text and "cold end" in text
     assert any(p.name == "phase_diagram.png" for p in made["figures"])
 
 
+def test_the_epochs_knob_takes_checkpoints_of_one_dense_run(calls):
+    spec = {"study": "three_regime", "seeds": [0],
+            "base": {**BASE, "temperature_knob": "epochs", "run_epochs": 8}, "grid": {"epochs": [2, 4, 8]}}
+    group = group_of(spec)
+    out = tr_run.run_group(group)
+    dense = [(k, cfg, rep) for k, cfg, rep in calls if isinstance(cfg.lr, list)]  # per-member lr: dense runs
+    assert len(calls) == 2 and len(dense) == 1  # one dense training for the three temperatures, one retraining
+    k, cfg, rep = dense[0]
+    assert k == 1 and cfg.epochs == 8 and tuple(cfg.checkpoints) == (0, 2, 4, 8)
+    assert cfg.momentum == 0.9 and not cfg.schedule.is_constant  # the step decay runs over the whole run
+    assert [o.results["temperature"] for o in out] == [2.0, 4.0, 8.0]
+    errors = {o.results["temperature"]: o.results["dense_train_error"] for o in out}
+    assert errors == {e: pytest.approx(float(rep.checkpoint_error[e][0])) for e in (2, 4, 8)}
+    # the last checkpoint is the run itself: the same as a trial that trains 8 epochs
+    calls.clear()
+    plain = tr_run.run_group(group_of({"study": "three_regime", "seeds": [0], "base": BASE,
+                                       "grid": {"lr": [BASE.get("lr", 2.0)]}}))
+    assert plain[0].results["dense_train_loss"] == pytest.approx(out[2].results["dense_train_loss"], rel=1e-5)
+    retrain = [cfg for _, cfg, _ in calls if not isinstance(cfg.lr, list)][0]
+    assert retrain.epochs == 8 and retrain.momentum == 0.9 and retrain.lr == 2.0  # as long as the dense run
+
+
+def test_the_batch_size_knob_runs_a_fixed_number_of_iterations(calls):
+    spec = {"study": "three_regime", "seeds": [0], "base": {**BASE, "temperature_knob": "batch_size", "steps": 30},
+            "grid": {"batch_size": [10, 40]}}
+    p = plan(spec)
+    assert len(p.groups) == 2  # different batch sizes cannot share a batched step
+    outs = [tr_run.run_group(g)[0] for g in p.groups]
+    dense = [(cfg, rep) for _, cfg, rep in calls if isinstance(cfg.lr, list)]  # per-member lr: the dense runs
+    retrain = [(cfg, rep) for _, cfg, rep in calls if not isinstance(cfg.lr, list)]
+    assert sorted(cfg.batch_size for cfg, _ in dense) == [10, 40]
+    assert all(cfg.steps == 30 and rep.steps == 30 for cfg, rep in dense)  # 3 epochs at 10, 10 at 40: same steps
+    assert [rep.epochs for cfg, rep in sorted(dense, key=lambda d: d[0].batch_size)] == [3, 10]
+    assert all(cfg.batch_size == 40 and rep.steps == 30 for cfg, rep in retrain)  # one retraining recipe
+    assert sorted(o.results["temperature"] for o in outs) == [10.0, 40.0]
+
+
+def test_pruning_is_layerwise_by_default_and_global_as_an_option(monkeypatch):
+    scopes = []
+    real = models.magnitude_masks
+    monkeypatch.setattr(tr_run.models, "magnitude_masks", lambda ens, s, scope: scopes.append(scope) or real(ens, s, scope=scope))
+    base = {**BASE, "depth": 2, "epochs": 2}
+    tr_run.run_group(group_of({"study": "three_regime", "seeds": [0], "base": base}))
+    tr_run.run_group(group_of({"study": "three_regime", "seeds": [0], "base": {**base, "prune_scope": "global"}}))
+    assert scopes == ["layerwise", "global"]
+
+
+def test_a_diverging_dense_member_fails_alone_with_its_reason():
+    out = tr_run.run_group(group_of({"study": "three_regime", "seeds": [0], "base": {**BASE, "epochs": 4},
+                                     "grid": {"lr": [1.0, 1e6]}}))
+    status = {o.fields["lr"]: (o.status, o.reason) for o in out}
+    assert status[1.0] == ("done", None)
+    assert status[1e6][0] == "failed" and status[1e6][1].split(":")[0] in ("diverged", "collapsed")
+
+
 @pytest.mark.parametrize("change, message", [
-    ({"retrain_seeds": 1}, "retrain_seeds must be >= 2"),
-    ({"densities": [0.5, 1.0]}, "densities must be distinct values in (0, 1)"),
-    ({"lmc_points": 5}, "lmc_points must be >= 11"),
+    ({"retrain_seeds": 1}, "retrain_seeds"),
+    ({"densities": [0.5, 1.0]}, "densities"),
+    ({"lmc_points": 5}, "lmc_points"),
     ({"temperature_knob": "heat"}, "choose one of"),
+    ({"temperature_knob": "epochs"}, "set run_epochs"),
+    ({"run_epochs": 4}, "must be <= run_epochs"),
+    ({"temperature_knob": "batch_size"}, "set steps"),
+    ({"lr_decay_at": [0.75, 0.5]}, "lr_decay_at must be strictly increasing"),
+    ({"prune_scope": "random"}, "prune_scope"),
 ])
 def test_bad_three_regime_specs(change, message):
     spec = {**TINY, "base": {**TINY["base"], **change}}

@@ -111,7 +111,11 @@ BAD_SPECS = [
     ("bad generator option", id_spec(base='manifold = "hidden"\nmanifold_options = {activation = "swish"}\n'),
      "trial with intrinsic_dim=2, ambient_dim=16:"),
     ("three_regime one retraining seed", 'study = "three_regime"\nseeds = [0]\n[base]\nretrain_seeds = 1\n',
-     "retrain_seeds must be >= 2"),
+     "base.retrain_seeds: 1 is out of range; allowed: retrain_seeds >= 2"),
+    ("three_regime decay outside a short retraining run",
+     'study = "three_regime"\nseeds = [0]\n[base]\nn_train = 100\nepochs = 2\nbatch_size = 50\n'
+     'retrain_epochs = 1\nretrain_batch_size = 50\n',
+     "lr_decay_at: the milestones [0.5, 0.75] fall at steps [1, 2] of the retraining run of 2 steps"),
     ("gibbs odd chains", 'study = "gibbs_learning"\nseeds = [0]\n[base]\nchains = 3\n', "chains must be even and >= 2"),
     ("hidden manifold logistic needs a sign teacher",
      'study = "hidden_manifold_learning"\nseeds = [0]\n[base]\nloss = "logistic"\n',
@@ -285,7 +289,7 @@ def test_a_run_whose_every_trial_failed_exits_1_and_its_report_still_succeeds(tm
 def test_a_three_regime_run_at_an_absurd_learning_rate_stores_no_nan_and_reports(tmp_path, capsys):
     text = ('study = "three_regime"\nseeds = [0]\n[base]\nambient_dim = 12\nintrinsic_dim = 4\nhidden = 8\n'
             'n_train = 100\nn_test = 100\nepochs = 2\nbatch_size = 50\ndensities = [0.5]\nretrain_epochs = 1\n'
-            'retrain_batch_size = 50\n[grid]\nlr = [1000.0]\n')
+            'retrain_batch_size = 50\nlr_decay_at = []\n[grid]\nlr = [1000.0]\n')
     out = tmp_path / "tr"
     rc, _, err = cli(["run", toml(tmp_path, text), "--out", out, "--quiet"], capsys)
     assert rc == 1 and "1 of 1 trials failed" in err
