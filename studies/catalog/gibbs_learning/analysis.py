@@ -183,7 +183,11 @@ def _pruned_lines(points: pd.DataFrame, analysis: dict) -> list[str]:
     for rule in ["one-shot"] + rules:
         col = "agrees" if rule == "one-shot" else f"agrees_{rule}"
         dev = pruned["deviation_se" if rule == "one-shot" else f"deviation_se_{rule}"].abs()
-        by_n = ", ".join(f"N = {n}: {int(h[col].sum())} of {len(h)}, mean |dev| {h['deviation_se' if rule == 'one-shot' else f'deviation_se_{rule}'].abs().mean():.1f} SE"
+        dev_col = "deviation_se" if rule == "one-shot" else f"deviation_se_{rule}"
+        err_col, th_col = (("test_error", "theory_test_error") if rule == "one-shot"
+                           else (f"test_error_{rule}", f"theory_test_error_{rule}"))
+        by_n = ", ".join(f"N = {n}: {int(h[col].sum())} of {len(h)}, mean |dev| {h[dev_col].abs().mean():.1f} SE = "
+                         f"{(h[err_col] - h[th_col]).abs().mean():.4f} in error"
                          for n, h in pruned.groupby("ambient_dim"))
         lines.append(f"- {rule}: {int(pruned[col].sum())} of {len(pruned)} pruned points within {z:g} SE + c/N "
                      f"(max |dev| {dev.max():.1f} SE); {by_n}.")

@@ -122,7 +122,7 @@ def _pruned_figure(points: pd.DataFrame, outdir: Path) -> list[Path]:
                 curve = _pruned_curve(grid, float(T), c, rule, unique(g, "retrain_reg", 0.0),
                                       unique(g, "retrain_T", 0.5))
                 ax.plot(grid, curve, RULE_STYLE[rule][1], color=color, lw=0.8)
-            ax.set_xscale("log")
+            _load_ticks(ax, sorted(points["alpha"].unique()))
             if r_i == len(rules) - 1:
                 ax.set_xlabel(r"$\alpha$")
             if r_i == 0:
@@ -136,6 +136,16 @@ def _pruned_figure(points: pd.DataFrame, outdir: Path) -> list[Path]:
             if len(sizes) > 1 else f"N = {int(sizes[0])}; ")
     fig.suptitle(note + "lines: theory.pruned_gibbs (same examples for retraining)", fontsize=6.5)
     return save(fig, outdir / "pruned_gibbs_error_vs_alpha")
+
+
+def _load_ticks(ax, alphas) -> None:
+    """A log load axis labelled at the simulated loads, in plain numbers."""
+    from matplotlib.ticker import FixedLocator, NullFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(alphas))
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:g}")
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 @functools.lru_cache(maxsize=256)
@@ -198,9 +208,12 @@ def diagram_summary(analysis: dict, retrain_reg: float = 0.0, retrain_T: float =
     lines = [f"Temperature-density diagram of theory.pruned_gibbs (figure pruned_gibbs_diagram; d(error)/dT of the "
              f"dense Gibbs temperature at fixed density c, over T in [0.05, 2] x c in [0.05, 0.95] at alpha = {alpha:g} "
              f"and over alpha in [0.3, 10] x c at T = {T:g}):", ""]
-    for title, rule in DIAGRAM_RULES:
+    titles = {"pruned": "one-shot magnitude pruning", "ridge": f"retrained: ridge (reg = {args[4]:g}), same examples",
+              "gibbs": f"retrained: Gibbs at T_r = {args[5]:g}, same examples"}
+    for _, rule in DIAGRAM_RULES:
         if rule not in effects:
             continue
+        title = titles[rule]
         parts = []
         for plane, te in zip((f"alpha = {alpha:g}", f"T = {T:g}"), effects[rule]):
             s = te.sign
@@ -220,10 +233,13 @@ def diagram_summary(analysis: dict, retrain_reg: float = 0.0, retrain_T: float =
 def diagram_figure(analysis: dict, outdir: Path, retrain_reg: float = 0.0, retrain_T: float = 0.5) -> list[Path]:
     from matplotlib.colors import TwoSlopeNorm
 
+    outdir = Path(outdir)
     args = _diagram_args(analysis, retrain_reg, retrain_T)
     alpha, T = args[0], args[1]
     effects = diagram(*args)
-    rules = [(title, r) for title, r in DIAGRAM_RULES if r in effects]
+    titles = {"pruned": "one-shot magnitude pruning", "ridge": f"retrained: ridge (reg = {args[4]:g}), same examples",
+              "gibbs": f"retrained: Gibbs at T_r = {args[5]:g}, same examples"}
+    rules = [(titles[r], r) for _, r in DIAGRAM_RULES if r in effects]
     fig, axes = new_figure("double_tall", ncols=len(rules), nrows=2, squeeze=False, layout="constrained")
     fig.set_size_inches(7.0, 5.4)
     for j, (title, rule) in enumerate(rules):
