@@ -41,11 +41,13 @@ report aggregates them over seeds, flags finite-size points, and compares with t
 (studies/catalog/gibbs_learning/analysis.py).
 
 Groups: trials of one N, kind of weights, sampler, run length and pruning and retraining recipe form
-one group; all their chains are one batch of the sampler, the patterns of different loads padded to
-the largest P (``n_patterns``). The line sampler keeps zero and positive temperatures apart (a
-zero-temperature batch takes its fast chord moves only when every chain is at T = 0). The teacher, the
-data and the starts of a trial depend on its seed only, so trials of one seed share their teacher and
-data across temperatures (common random numbers).
+one group; all their chains are one batch of the sampler. Spherical groups hold one load (a line move
+sorts the breakpoints of the batch's largest P, an HMC trajectory meets about P/2 hyperplanes at N = 64),
+and the line sampler keeps zero and positive temperatures apart (a zero-temperature batch takes its fast
+chord moves only when every chain is at T = 0). Ising groups hold every load, the patterns padded to the
+largest P (``n_patterns``): a Metropolis sweep costs N small steps whatever P. A group runs with torch and
+numpy's BLAS on one thread (``_one_thread``). The teacher, the data and the starts of a trial depend on its
+seed only, so trials of one seed share their teacher and data across temperatures (common random numbers).
 """
 from __future__ import annotations
 
@@ -202,58 +204,57 @@ def _errors_of(W: torch.Tensor, Bn: torch.Tensor) -> torch.Tensor:
     return torch.arccos(cos.clamp(-1, 1)) / torch.pi
 
 
-def _retrain(t0: dict, data: list[dict], samples: torch.Tensor, keeps: list[int], seeds: list[int]) -> dict:
-    """Retrain the chosen samples on their kept supports: {(rule, level): (test errors, train errors)}
-    per trial, arrays of shape (n_trials, n_samples); samples: (n_trials, n_samples, N)."""
+RETRAIN_CHAINS = 256  # HMC chains per batch of Gibbs retraining (memory: chains x P x N signed patterns)
+
+
+def _retrain(t0: dict, data: list[dict], samples: torch.Tensor, keeps: list[int]) -> dict:
+    """Retrain the chosen samples on their kept supports: {(rule, level): (test errors, train errors)}, each
+    of shape (n_trials, n_samples); samples: (n_trials, n_samples, N). Every trial of a spherical group has
+    the same P. The HMC seeds of a trial's retraining chains derive from the trial's own chain seed."""
     n_tr, n_s, N = samples.shape
     L = len(keeps)
     rules = [r for r in ("ridge", "gibbs") if r in t0["retrain"]]
-    X = torch.stack([torch.as_tensor(np.pad(d["X"], ((0, max(dd["P"] for dd in data) - d["P"]), (0, 0))))
-                     for d in data])  # (n_trials, Pmax, N), padded rows zero
-    y = torch.stack([torch.as_tensor(np.pad(d["y"], (0, X.shape[1] - d["P"]), constant_values=1.0)) for d in data])
-    valid = torch.stack([torch.arange(X.shape[1]) < d["P"] for d in data])
-    B = torch.as_tensor(np.stack([d["B"] for d in data]))
-    Bn = B / B.norm(dim=-1, keepdim=True)
-    # members (trial, level, sample)
-    Xm = X[:, None, None].expand(n_tr, L, n_s, *X.shape[1:]).reshape(-1, *X.shape[1:])
-    ym = y[:, None, None].expand(n_tr, L, n_s, X.shape[1]).reshape(-1, X.shape[1])
-    vm = valid[:, None, None].expand(n_tr, L, n_s, X.shape[1]).reshape(-1, X.shape[1])
-    Bm = Bn[:, None, None].expand(n_tr, L, n_s, N).reshape(-1, N)
-    W0 = samples[:, None].expand(n_tr, L, n_s, N).reshape(-1, N)
-    masks = torch.cat([top_magnitude(samples.reshape(-1, N), k).reshape(n_tr, 1, n_s, N) for k in keeps], 1)
-    masks = masks.reshape(-1, N)
-    Z = torch.where(vm[..., None], ym[..., None] * Xm, torch.zeros_like(Xm))
-    out = {}
-    for rule in rules:
-        if rule == "ridge":
-            # 1/2 |sigma - X W/sqrt(N)|^2 + reg/2 |W|^2 is ridge_fit's problem in beta = W/sqrt(N) with reg N
-            Xv = torch.where(vm[..., None], Xm, torch.zeros_like(Xm))
-            yv = torch.where(vm, ym, torch.zeros_like(ym))
-            W = ridge_fit(Xv, yv, torch.full((Xm.shape[0],), float(t0["retrain_reg"]) * N), masks)
-        else:
-            sw = t0["retrain_sweeps"]
-            Zs = Z * masks[:, None, :].to(Z.dtype)
-            keep_half = sw - sw // 2
+    test = {r: np.empty((n_tr, L, n_s)) for r in rules}
+    train = {r: np.empty((n_tr, L, n_s)) for r in rules}
+    # per trial: its L x n_s supports (level, sample), the signed patterns and the unit teacher
+    masks = [torch.stack([top_magnitude(samples[k], keep) for keep in keeps]).reshape(L * n_s, N) for k in range(n_tr)]
+    Z = [torch.as_tensor(d["y"][:, None] * d["X"]) for d in data]
+    Bn = [torch.as_tensor(d["B"] / np.linalg.norm(d["B"])) for d in data]
 
-            def observe(w, E, masks=masks, Bm=Bm):
-                return _errors_of(w * masks, Bm)
+    def record(rule, k_list, W):  # W: (len(k_list) * L * n_s, N) retrained weights, zero off the support
+        W = W.reshape(len(k_list), L * n_s, N)
+        for j, k in enumerate(k_list):
+            test[rule][k] = _errors_of(W[j], Bn[k].expand(L * n_s, N)).reshape(L, n_s).numpy()
+            wrong = (Z[k] @ W[j].T < 0).double().mean(0) if Z[k].shape[0] else torch.zeros(L * n_s)
+            train[rule][k] = wrong.reshape(L, n_s).numpy()
 
-            run = hmc_sample(Zs, torch.ones(Zs.shape[:2], dtype=Zs.dtype), float(t0["retrain_T"]),
-                             W0 * masks, sweeps=keep_half, burn_in=sw - keep_half, seeds=seeds[:Zs.shape[0]],
-                             observe=observe)
-            W = None
-            test = run.samples.mean(0)
-            final = run.weights * masks
-        if rule == "ridge":
-            test = _errors_of(W, Bm)
-            final = W
-        train = ((torch.bmm(Z, final.unsqueeze(-1)).squeeze(-1) < 0) & vm).sum(-1).double()
-        P = torch.as_tensor([d["P"] for d in data]).repeat_interleave(L * n_s).double().clamp(min=1)
-        test = test.reshape(n_tr, L, n_s).numpy()
-        train = (train / P).reshape(n_tr, L, n_s).numpy()
-        for i in range(L):
-            out[(rule, i)] = (test[:, i], train[:, i])
-    return out
+    if "ridge" in rules:
+        # 1/2 |sigma - X W/sqrt(N)|^2 + reg/2 |W|^2 is ridge_fit's problem in beta = W/sqrt(N) with reg N
+        reg = torch.full((L * n_s,), float(t0["retrain_reg"]) * N)
+        for k, d in enumerate(data):
+            record("ridge", [k], ridge_fit(torch.as_tensor(d["X"]), torch.as_tensor(d["y"]), reg, masks[k]))
+    if "gibbs" in rules:
+        sw = t0["retrain_sweeps"]
+        kept = sw - sw // 2
+        per_batch = max(1, RETRAIN_CHAINS // (L * n_s))
+        for first in range(0, n_tr, per_batch):
+            ks = list(range(first, min(n_tr, first + per_batch)))
+            m = torch.cat([masks[k] for k in ks]).to(torch.float64)
+            Zs = torch.cat([Z[k].expand(L * n_s, *Z[k].shape) for k in ks]) * m[:, None, :]
+            Bm = torch.cat([Bn[k].expand(L * n_s, N) for k in ks])
+            start = torch.cat([samples[k].repeat(L, 1) for k in ks]) * m
+            seeds = [int(x) for k in ks
+                     for x in np.random.SeedSequence([data[k]["seed"], 1]).generate_state(L * n_s)]
+
+            def observe(w, E, m=m, Bm=Bm):
+                return _errors_of(w * m, Bm)
+
+            # the coordinates off the support see no pattern: they move freely and are dropped
+            run = hmc_sample(Zs, torch.ones(Zs.shape[:2], dtype=Zs.dtype), float(t0["retrain_T"]), start,
+                             sweeps=kept, burn_in=sw - kept, seeds=seeds, observe=observe)
+            record("gibbs", ks, run.weights * m)
+            test["gibbs"][ks] = run.samples.mean(0).reshape(len(ks), L, n_s).numpy()  # R averaged, second half
+    return {(rule, i): (test[rule][:, i], train[rule][:, i]) for rule in rules for i in range(L)}
 
 
 def _run_spherical(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
@@ -308,9 +309,7 @@ def _run_spherical(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
         pick = np.unique(np.linspace(0, n_saved - 1, t0["retrain_samples"]).round().astype(int))
         w = torch.as_tensor(obs[pick][..., ncol:])  # (n_pick, K, N)
         w = w.reshape(len(pick), len(group), C, N).permute(1, 0, 2, 3).reshape(len(group), len(pick) * C, N)
-        seeds = [int(s) for s in np.random.SeedSequence([d["seed"] for d in data]).generate_state(
-            len(group) * len(levels) * w.shape[1])]
-        retrained = _retrain(t0, data, w, keeps, seeds)
+        retrained = _retrain(t0, data, w, keeps)
 
     outcomes = []
     for k, (name, t) in enumerate(group):
