@@ -28,6 +28,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .diagram import diagram_summary
+
 CONDITION = ("ambient_dim", "weights", "sampler", "alpha", "langevin_T", "sweeps", "burn_in", "chains", "direction",
              "n_test", "sparsities", "retrain", "retrain_samples", "retrain_reg", "retrain_T", "retrain_sweeps")
 RETRAIN_RULES = ("ridge", "gibbs")
@@ -55,9 +57,10 @@ def _agrees(mean: float, theory: float, se: float, z: float, allowance: float) -
                 and abs(mean - theory) <= z * se + allowance)
 
 
-def weights_of(table: pd.DataFrame) -> pd.Series:
-    """The weights of every row ('spherical' for tables stored before the field existed)."""
-    return table["weights"] if "weights" in table else pd.Series("spherical", index=table.index)
+def unique(points: pd.DataFrame, col: str, default: float) -> float:
+    """The one value of a column (the default where it is missing or not unique)."""
+    values = points[col].dropna().unique() if col in points else []
+    return float(values[0]) if len(values) == 1 else default
 
 
 def point_table(table: pd.DataFrame, analysis: dict) -> pd.DataFrame:
@@ -248,7 +251,6 @@ def summarize(table: pd.DataFrame, analysis: dict) -> list[str]:
     lines += _ising_lines(points, analysis)
     sph = points[points["weights"] == "spherical"]
     if (sph["sparsity"] > 0).any():
-        from .figures import diagram_summary, unique  # the drawn diagram's numbers, computed from theory alone
         lines += [""] + diagram_summary(analysis, unique(sph, "retrain_reg", 0.0), unique(sph, "retrain_T", 0.5))
     lines += ["", "Domain rules (decided from the diagnostics and the SE, never from the distance to the theory): "
               f"finite_size when P < {analysis['min_n_train']}, or c/N > {analysis['finite_size_ratio']:g} SE with "

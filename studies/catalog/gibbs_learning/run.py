@@ -119,12 +119,6 @@ def _padded(data: list[dict], C: int):
     return np.repeat(X, C, 0), np.repeat(y, C, 0), np.repeat(n, C)
 
 
-def _zscore(d: float, se: float) -> float:
-    if se > 0:
-        return abs(d) / se
-    return 0.0 if d == 0 else float("inf")
-
-
 def _diagnostics(err: np.ndarray, half: int) -> dict:
     """Two-start and split-half check of a trial's (samples, chains) error series (models.mixing)."""
     check = mixing_check(err, np.arange(err.shape[1]) < half, n_batches=N_BATCHES, z=TRIAL_Z)
@@ -132,9 +126,7 @@ def _diagnostics(err: np.ndarray, half: int) -> dict:
             "start_difference": check.start_difference, "start_difference_se": check.start_difference_se,
             "test_error_first_half": check.first_half, "test_error_second_half": check.second_half,
             "drift": check.drift, "drift_se": check.drift_se, "test_error_se": check.se,
-            "autocorrelation_time": check.autocorrelation_time,
-            "_z": max(_zscore(check.start_difference, check.start_difference_se),
-                      _zscore(check.drift, check.drift_se))}
+            "autocorrelation_time": check.autocorrelation_time, "_equilibrated": check.equilibrated}
 
 
 def _empirical(w: np.ndarray, Xte: np.ndarray, yte: np.ndarray) -> float:
@@ -319,12 +311,12 @@ def _run_spherical(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
         err = pruning_theory.overlap_to_error(o[..., 0])  # (samples, chains)
         train = o[..., 1] / max(P, 1)
         diag = _diagnostics(err, half)
-        z = diag.pop("_z")
+        equilibrated = diag.pop("_equilibrated")
         in_vs = bool(np.all(final_E[sl] == 0)) if t["langevin_T"] == 0 else True
         load = P / N
         R_th, err_th, train_th = _theory(load, float(t["langevin_T"]))
         results = {**diag, "in_version_space": in_vs, "theory_overlap": R_th,
-                   "non_equilibrium": bool(z > TRIAL_Z or not in_vs)}
+                   "non_equilibrium": bool(not equilibrated or not in_vs)}
         Xte = data[k]["Xte"]
         yte = np.where(Xte @ data[k]["B"] >= 0, 1.0, -1.0)  # the teacher's labels, sign(B.x)
         base = _base_row(t, P)
@@ -391,11 +383,11 @@ def _run_ising(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
         P = data[k]["P"]
         err = np.arccos(np.clip(R[:, sl], -1, 1)) / np.pi
         diag = _diagnostics(err, half)
-        z = diag.pop("_z")
+        equilibrated = diag.pop("_equilibrated")
         in_vs = bool(np.all(E[-1, sl] == 0)) if t["langevin_T"] == 0 else True
         load = P / N
         th = _ising_theory(load, float(t["langevin_T"]))
-        results = {**diag, "in_version_space": in_vs, "non_equilibrium": bool(z > TRIAL_Z or not in_vs),
+        results = {**diag, "in_version_space": in_vs, "non_equilibrium": bool(not equilibrated or not in_vs),
                    "acceptance": float(run.acceptance[sl].mean()),
                    "perfect_fraction_teacher_start": float(perfect[:, sl][:, :half].mean()),
                    "perfect_fraction_other_start": float(perfect[:, sl][:, half:].mean()),
