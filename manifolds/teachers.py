@@ -74,17 +74,27 @@ class Teacher:
         return f"{type(self).__name__}(input_dim={self.input_dim}, seed={self.seed}, task={self.task!r})"
 
 
+WEIGHT_PRIORS = ("spherical", "binary")
+
+
 class PerceptronTeacher(Teacher):
     """phi(v) = u . v / sqrt(N), u ~ N(0, I_N) drawn from ``seed`` and normalised to |u|^2 = N
     (the spherical convention of the statistical mechanics of learning; Gardner & Derrida,
     J. Phys. A 21, 271, 1988). Classification gives y = sign(u . v). ``weights`` is u.
+
+    ``weight_prior="binary"``: u_i = +-1 with equal probability, independently (the Ising perceptron's
+    teacher; Gyorgyi, PRA 41, 7097, 1990), so |u|^2 = N as well.
     """
 
     def __init__(self, input_dim: int, seed: int = 0, flip_prob: float = 0.0,
-                 task: str = "classification", output_noise: float = 0.0):
+                 task: str = "classification", output_noise: float = 0.0, weight_prior: str = "spherical"):
         self._store_common(input_dim, seed, task, flip_prob, output_noise)
+        self.weight_prior = check_choice("weight_prior", weight_prior, WEIGHT_PRIORS)
         u = np.random.default_rng(self.seed).standard_normal(self.input_dim)
-        self.weights = u * np.sqrt(self.input_dim) / np.linalg.norm(u)
+        if self.weight_prior == "binary":
+            self.weights = np.where(u >= 0, 1.0, -1.0)
+        else:
+            self.weights = u * np.sqrt(self.input_dim) / np.linalg.norm(u)
 
     def preactivation(self, inputs):
         return inputs @ self.weights / np.sqrt(self.input_dim)

@@ -9,6 +9,7 @@ Takes tensors; never imports manifolds/, theory/ or studies/ (docs/design.md).
 - pruning.py: ``magnitude_masks``, ``random_masks``, ``random_masks_like``, ``apply_masks``,
   ``mask_sparsity``, ``top_magnitude``
 - ridge.py: ``ridge_fit`` (exact batched ridge / least-squares solutions of linear students)
+- logistic.py: ``logistic_fit`` (batched minimisers of L2-regularised logistic regression, Newton's method)
 - imp.py: ``iterative_magnitude_pruning`` with weight rewinding; the re-initialisation and
   random-pruning baselines (``reinitialised_baseline``, ``random_pruning_baseline``)
 - gibbs_sampler.py: ``gibbs_sample`` (exact line moves or ``method="hmc"``) of the perceptron's Gibbs measure
@@ -31,6 +32,7 @@ from .metrics import (interpolate, linear_cka, lmc_barrier, mode_connectivity,
 from .mixing import MixingCheck, batch_means_se, integrated_autocorrelation_time, mixing_check
 from .pruning import (SCOPES, apply_masks, magnitude_masks, mask_sparsity, random_masks,
                       random_masks_like, top_magnitude)
+from .logistic import LogisticFit, logistic_fit
 from .ridge import ridge_fit
 from .schedules import SCHEDULES, Schedule
 from .training import TrainConfig, TrainReport, dead_members, evaluate, train
@@ -40,7 +42,7 @@ __all__ = [
     "Ensemble", "make_ensemble", "count_params",
     "TrainConfig", "TrainReport", "train", "evaluate", "dead_members", "Schedule", "SCHEDULES",
     "magnitude_masks", "random_masks", "random_masks_like", "apply_masks", "mask_sparsity", "top_magnitude",
-    "ridge_fit",
+    "ridge_fit", "logistic_fit", "LogisticFit",
     "IMPResult", "IMPRound", "imp_ladder", "iterative_magnitude_pruning",
     "reinitialised_baseline", "random_pruning_baseline",
     "interpolate", "lmc_barrier", "mode_connectivity", "mode_connectivity_of_curve", "linear_cka",

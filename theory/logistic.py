@@ -106,17 +106,26 @@ _XI, _W = _sinh_grid()
 
 # ----------------------------------------------------------------------------- channel
 def _prox(omega, V, u):
-    """u = y prox solving u = omega + V sigma(-u) (omega = y omega), safeguarded Newton in [omega, omega + V]."""
+    """u = y prox solving u = omega + V sigma(-u) (omega = y omega), safeguarded Newton in [omega, omega + V].
+
+    g(u) = u - omega - V sigma(-u) is increasing with an inflection point at u = 0, where plain Newton can
+    cycle between the two sides; as in rtsafe (Press et al., *Numerical Recipes*, sec. 9.4) a step that
+    leaves the bracket, or that does not at least halve the step before last, is a bisection."""
     lo, hi = omega.copy(), omega + V
     u = np.clip(u, lo, hi)
-    for _ in range(100):
+    step_old = hi - lo
+    for _ in range(200):
         s = special.expit(-u)
         g = u - omega - V * s
         lo = np.where(g < 0, u, lo)
         hi = np.where(g > 0, u, hi)
-        u_new = u - g / (1.0 + V * s * (1.0 - s))
-        u_new = np.where((u_new >= lo) & (u_new <= hi), u_new, 0.5 * (lo + hi))
-        if np.all(np.abs(u_new - u) <= 1e-13 * np.maximum(1.0, np.abs(u))):
+        dg = 1.0 + V * s * (1.0 - s)
+        u_newton = u - g / dg
+        slow = np.abs(2.0 * g) > np.abs(step_old * dg)
+        bisect = ~((u_newton >= lo) & (u_newton <= hi)) | slow
+        u_new = np.where(bisect, 0.5 * (lo + hi), u_newton)
+        step_old = np.abs(u_new - u)
+        if np.all(step_old <= 1e-13 * np.maximum(1.0, np.abs(u))):
             return u_new
         u = u_new
     raise SaddlePointError("proximal operator of the logistic loss did not converge")

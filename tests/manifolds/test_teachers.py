@@ -47,6 +47,18 @@ def test_perceptron_keeps_its_convention():
     np.testing.assert_array_equal(t(v), np.where(v @ t.weights >= 0, 1.0, -1.0))
 
 
+def test_binary_perceptron_teacher_has_unit_weights_and_balanced_signs():
+    t = PerceptronTeacher(4000, seed=3, weight_prior="binary")
+    assert set(np.unique(t.weights)) == {-1.0, 1.0} and np.isclose(t.weights @ t.weights, 4000)
+    assert abs(t.weights.mean()) < 4 / np.sqrt(4000)
+    v = _inputs(50, 4000)
+    np.testing.assert_array_equal(t(v), np.where(v @ t.weights >= 0, 1.0, -1.0))
+    # the signs of the spherical teacher of the same seed: one random stream, two priors
+    np.testing.assert_array_equal(t.weights, np.sign(PerceptronTeacher(4000, seed=3).weights))
+    with pytest.raises(ValueError, match="weight_prior"):
+        PerceptronTeacher(4, weight_prior="ising")
+
+
 def test_committee_is_a_sum_of_erf_units():
     from scipy.special import erf
 

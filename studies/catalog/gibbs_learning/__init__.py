@@ -1,11 +1,17 @@
 """The ``gibbs_learning`` study: Gibbs learning of the teacher-student perceptron at finite N, by exact
 Monte Carlo, next to the replica-symmetric learning curves of :mod:`theory.perceptron`.
 
-- ``fields``: the trial fields (N, load, temperature, chain lengths, pruning levels) and their checks;
-- ``run``: every chain of a group in one batch of the exact sampler, with equilibrium diagnostics;
+Spherical weights (theory.perceptron; exact line moves or exact HMC) and Ising weights (theory.ising,
+single-flip Metropolis, the first-order transition); pruned samples, one-shot and retrained on their
+kept support, against theory.pruned_gibbs, and its temperature-density diagram.
+
+- ``fields``: the trial fields (N, load, temperature, weights, sampler, chain lengths, pruning levels,
+  retraining) and their checks;
+- ``run``: every chain of a group in one batch of the sampler, with equilibrium diagnostics;
 - ``analysis``: grid points, the theory's domain (finite size, equilibrium) and the agreement;
-- ``figures``: error against the load with the theory, and after one-shot pruning;
-- ``presets/``: quick (the demo), paper.
+- ``figures``: error against the load with the theory, the pruned and retrained errors, the
+  temperature-density diagram, the Ising jump from two starts;
+- ``presets/``: quick (the demo), paper, pruned (two sizes), ising.
 """
 from ...sweep.study import Study
 from . import analysis, figures, fields, run
@@ -21,4 +27,6 @@ STUDY = Study(
     summarize=analysis.summarize,
     figures=figures.figures,
     theory_points=analysis.theory_points,
+    # n_test = 0 skips the empirical test error (NaN by design)
+    optional_columns=("test_error_empirical",),
 )

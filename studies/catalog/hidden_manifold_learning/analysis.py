@@ -27,7 +27,9 @@ def condition_label(keys, values) -> str:
 
 def learning_curve_table(table: pd.DataFrame) -> pd.DataFrame:
     """Dense (sparsity 0) test error per condition and n_train: mean, SE over seeds, theory and the
-    deviation in SE units, and the Gaussian-covariate error of the learned weights."""
+    deviation in SE units, the Gaussian-covariate error of the learned weights, and how many seeds'
+    trainings converged (``converged``; tables stored before the column count as converged). The deviation
+    is left out (NaN) where a seed did not converge: the theory describes the minimiser."""
     dense = table[table["sparsity"] == 0]
     cols = columns(dense, drop=("seed",))
     out = []
@@ -36,19 +38,22 @@ def learning_curve_table(table: pd.DataFrame) -> pd.DataFrame:
         n = len(e)
         se = e.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
         th = g["theory_test_error"].mean()
+        n_conv = int(g["converged"].fillna(True).astype(bool).sum()) if "converged" in g else n
         row = {**dict(zip(cols, key)), "load": g["load"].iloc[0], "n_seeds": n, "mean": e.mean(), "se": se,
                "theory": th, "theory_exact_spectrum": g["theory_test_error_exact_spectrum"].mean(),
-               "gaussian_equivalent": g["gaussian_equivalent_test_error"].mean()}
-        row["deviation_se"] = abs(row["mean"] - th) / se if np.isfinite(th) and se > 0 else np.nan
+               "gaussian_equivalent": g["gaussian_equivalent_test_error"].mean(), "n_converged": n_conv}
+        ok = np.isfinite(th) and se > 0 and n_conv == n
+        row["deviation_se"] = abs(row["mean"] - th) / se if ok else np.nan
         out.append(row)
     return pd.DataFrame(out)
 
 
 def theory_points(table: pd.DataFrame, analysis: dict) -> pd.DataFrame:
-    """Dense learning-curve points with a Gaussian-covariate prediction (ridge), for the report."""
+    """Dense learning-curve points with a Gaussian-covariate prediction (ridge and logistic), for the report;
+    a point with an unconverged seed is outside the domain."""
     lc = learning_curve_table(table)
     lc = lc[np.isfinite(lc["theory"].astype(float))]
-    return lc.assign(in_domain=True)
+    return lc.assign(in_domain=lc["n_converged"] == lc["n_seeds"])
 
 
 def prunability_table(table: pd.DataFrame, analysis: dict) -> pd.DataFrame:
@@ -70,22 +75,33 @@ def summarize(table: pd.DataFrame, analysis: dict) -> list[str]:
     lines = ["Learning curves (sparsity 0): test error, mean ± SE over seeds; ridge: test MSE against noisy labels, "
              "theory = Gaussian-covariate deterministic equivalent (Marchenko-Pastur spectrum), exact F = the same with "
              "each trial's feature matrix, GE(w) = the Gaussian-covariate error of the learned weights; logistic: "
-             "classification error (no theory implemented).", ""]
-    head = ["loss", "activation"] + keys + ["n_train", "load P/D", "seeds", "test error", "theory", "exact F",
-                                          "dev (SE)", "GE(w)"]
+             "classification error, theory = theory.logistic.hidden_manifold_test_error (Gaussian-equivalent "
+             "logistic regression, lam = reg / D in its convention), compared only where every seed's training "
+             "converged.", ""]
+    head = ["loss", "activation"] + keys + ["n_train", "load P/D", "seeds", "converged", "test error", "theory",
+                                          "exact F", "dev (SE)", "GE(w)"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     fmt = lambda v: "n/a" if not np.isfinite(v) else f"{v:.4f}"  # noqa: E731
     for _, r in lc.iterrows():
         dev = "n/a" if not np.isfinite(r["deviation_se"]) else f"{r['deviation_se']:.1f}"
         cells = [r["loss"], r["activation"]] + [str(r[k]) for k in keys] + [
-            str(int(r["n_train"])), f"{r['load']:.3g}", str(int(r["n_seeds"])), f"{r['mean']:.4f} ± {r['se']:.4f}",
+            str(int(r["n_train"])), f"{r['load']:.3g}", str(int(r["n_seeds"])),
+            f"{int(r['n_converged'])}/{int(r['n_seeds'])}", f"{r['mean']:.4f} ± {r['se']:.4f}",
             fmt(r["theory"]), fmt(r["theory_exact_spectrum"]), dev, fmt(r["gaussian_equivalent"])]
         lines.append("| " + " | ".join(cells) + " |")
-    d = lc["deviation_se"].dropna()
-    if len(d):
-        lines += ["", f"Theory against simulation (ridge, sparsity 0): {int((d <= 3).sum())} of {len(d)} points within "
-                  f"3 SE; max {d.max():.1f} SE, median {d.median():.1f} SE. Gaussian equivalence needs d of order D: "
-                  "its corrections scale like D / d^(3/2)."]
+    for loss in ("ridge", "logistic"):
+        sub = lc[lc["loss"] == loss]
+        d = sub["deviation_se"].dropna()
+        if len(d):
+            lines += ["", f"Theory against simulation ({loss}, sparsity 0): {int((d <= 3).sum())} of {len(d)} points "
+                      f"within 3 SE; max {d.max():.1f} SE, median {d.median():.1f} SE. Gaussian equivalence needs d of "
+                      "order D: its corrections scale like D / d^(3/2)."]
+        unconverged = sub[(sub["n_converged"] < sub["n_seeds"])]
+        if len(unconverged):
+            lines += ["", f"{loss}: {len(unconverged)} of {len(sub)} points have unconverged seeds "
+                      f"({int((unconverged['n_seeds'] - unconverged['n_converged']).sum())} trainings; the loss still "
+                      "changed by more than 1% over the last tenth of the training): set apart, not compared with the "
+                      "theory (solver = 'newton' reaches the minimiser)."]
 
     pt = prunability_table(table, analysis)
     pkeys = varying(pt, columns(pt, drop=("seed", "activation", "loss")))

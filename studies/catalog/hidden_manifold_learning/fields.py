@@ -23,11 +23,16 @@ class HiddenManifoldLearningTrial:
     loss: str = field("ridge", "student: closed-form ridge regression or logistic regression by gradient descent",
                       choices=("ridge", "logistic"))
     reg: float = field(0.1, "ridge penalty lambda on the summed loss: 1/2 sum (y - beta.x)^2 + reg/2 |beta|^2")
-    lr: float = field(2.0, "logistic: learning rate of full-batch gradient descent")
-    epochs: int = field(300, "logistic: training epochs")
+    solver: str = field("gd", "logistic: gd (full-batch gradient descent from w = 0, lr and epochs; at small reg it "
+                        "stops far from the minimiser and is recorded unconverged) or newton (the minimiser of the "
+                        "convex loss, models.logistic_fit: damped Newton to a decrement of 1e-12; the presets use "
+                        "it, and the theory line describes it)", choices=("gd", "newton"))
+    lr: float = field(2.0, "logistic, solver gd: learning rate of full-batch gradient descent")
+    epochs: int = field(300, "logistic, solver gd: training epochs")
     retrain: bool = field(True, "retrain the pruned students with the mask fixed (ridge: exact refit on the kept "
-                                "coordinates; logistic: retrain_epochs of gradient descent)")
-    retrain_epochs: int = field(100, "logistic: epochs of retraining (and of the dense control)")
+                                "coordinates; logistic: retrain_epochs of gradient descent, or with solver newton "
+                                "the exact minimiser on the kept coordinates)")
+    retrain_epochs: int = field(100, "logistic, solver gd: epochs of retraining (and of the dense control)")
     sparsities: list[float] = field(DEFAULT_LADDER, "increasing one-shot magnitude-pruning ladder in (0, 1)")
 
 
@@ -58,6 +63,9 @@ def check_trial(t: dict) -> None:
         raise SpecError(f"lr must be > 0, got {t['lr']}")
     if t["retrain_epochs"] < 0:
         raise SpecError(f"retrain_epochs must be >= 0, got {t['retrain_epochs']}")
+    if t["loss"] == "logistic" and t["solver"] == "newton" and not t["reg"] > 0:
+        raise SpecError(f"reg must be > 0 for loss = 'logistic' with solver = 'newton' (the unregularised logistic "
+                        f"loss of separable labels has no minimiser), got reg={t['reg']}")
     if t["loss"] == "logistic" and t["teacher"] != "sign":
         raise SpecError(f"loss = 'logistic' learns labels sign(theta.z): set teacher = 'sign', got teacher={t['teacher']!r}")
     s = t["sparsities"]

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from theory import hidden_manifold as hm_theory
+from theory import logistic as logistic_theory
 
 from ...analysis.statistics import mean_curve, seed_matrix
 from ...plots.style import log_axes, new_figure, save
@@ -35,6 +36,20 @@ def _theory_curve(cond: dict, loads: np.ndarray) -> np.ndarray:
     return P / cond["ambient_dim"], np.array(out)
 
 
+def _logistic_curve(cond: dict, loads: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """theory.logistic.hidden_manifold_test_error at n loads (one vectorised saddle point; lam = reg / D)."""
+    D = cond["ambient_dim"]
+    P = np.unique(np.maximum(np.round(np.geomspace(loads.min(), loads.max(), n) * D), 1))
+    if cond["noise_var"] > 0 or not cond["reg"] > 0:
+        return P / D, np.full(len(P), np.nan)
+    try:
+        y = np.asarray(logistic_theory.hidden_manifold_test_error(
+            P, cond["intrinsic_dim"], D, activation=cond["activation"], reg=cond["reg"] / D), float)
+    except (ValueError, ArithmeticError):
+        y = np.full(len(P), np.nan)
+    return P / D, y
+
+
 def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
     outdir = Path(outdir)
     paths = []
@@ -47,6 +62,7 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
         keys = varying(sub, columns(sub, drop=("seed", "n_train", "activation", "loss")))
         conds = sub.groupby(["activation"] + keys, dropna=False, sort=False)
         variants = sorted({tuple(str(v) for v in k[1:]) for k, _ in conds})
+        marked = False
         for key, g in conds:
             g = g.sort_values("n_train")
             act, rest = key[0], tuple(str(v) for v in key[1:])
@@ -54,13 +70,21 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
             label = act + (f" ({condition_label(keys, rest)})" if keys else "")
             ax.errorbar(g["load"], g["mean"], yerr=g["se"].fillna(0), fmt=marker, ms=3, color=color, capsize=1.5,
                         label=label, mfc=color if marker == "o" else "none")
+            lo, hi = g["load"].min(), g["load"].max()
             if loss == "ridge":
-                lo, hi = g["load"].min(), g["load"].max()
                 x, y = _theory_curve(g.iloc[0].to_dict(), np.geomspace(lo / 1.3, hi * 1.3, 60))
-                ax.plot(x, y, "-", color=color, lw=0.9)
+            else:
+                x, y = _logistic_curve(g.iloc[0].to_dict(), np.array([lo / 1.2, hi * 1.2]))
+            ax.plot(x, y, "-", color=color, lw=0.9)
+            bad = g[g["n_converged"] < g["n_seeds"]]
+            if len(bad):  # unconverged trainings: the theory does not describe them
+                ax.plot(bad["load"], bad["mean"], "x", color="k", ms=4, mew=0.7,
+                        label=None if marked else "unconverged training")
+                marked = True
         log_axes(ax, y=loss == "ridge", base=2)
         ax.set_xlabel("load P / D")
-        ax.set_ylabel("test MSE (lines: Gaussian-covariate theory)" if loss == "ridge" else "test classification error")
+        ax.set_ylabel("test MSE (lines: Gaussian-covariate theory)" if loss == "ridge" else
+                      "test classification error (lines: theory)")
         ax.set_title(f"{loss} student, dense")
         ax.legend(fontsize=5.5)
     paths += save(fig, outdir / "learning_curves")

@@ -17,10 +17,18 @@ Teacher on the latent coordinates: theta.z with theta a uniformly random unit ve
   clean part is averaged over n_test fresh points and the label-noise part, noise_var, is added
   exactly (E over the test noise). This is the quantity the theory predicts.
 - ``loss = "logistic"``: labels sign(theta.z + sqrt(noise_var) xi) for training (teacher must be
-  "sign"), clean sign(theta.z) for testing; gradient descent on the mean logistic loss from w = 0 with
-  weight decay reg / (P D) on w (the same penalty reg/2 |beta|^2 on the summed loss). test_error is
-  the classification error. The Gaussian-covariate theory of logistic regression (Loureiro et al.
-  2021) is not implemented: theory_test_error is NaN for these rows.
+  "sign"), clean sign(theta.z) for testing; the student minimises the summed logistic loss
+  sum_mu log(1 + exp(-y_mu beta.x_mu)) + reg/2 |beta|^2. ``solver = "newton"``: its exact minimiser
+  (:func:`models.logistic_fit`, float64); ``"gd"``: gradient descent on the mean logistic loss from w = 0
+  with weight decay reg / (P D) on w (the same objective divided by P), lr and epochs, float32. test_error
+  is the classification error. Every logistic row records ``converged`` (:func:`studies.trials.health.converged`
+  of its training: the loss changed by at most 1% over the last tenth of the iterations, and for newton a
+  Newton decrement <= 1e-12; the training error is not held against it, the regularised minimiser need not
+  separate the training set). Gradient descent is not converged at the presets' reg: on separable data its
+  loss decays like 1/t.
+  Theory (sparsity 0, noiseless labels): :func:`theory.logistic.hidden_manifold_test_error`, whose loss is
+  sum log(1 + exp(-y w.x/sqrt(D))) + lam/2 |w|^2 in the ensemble's w = sqrt(D) beta, so lam = reg / D.
+  theory_test_error_exact_spectrum is NaN for these rows (a second saddle point per trial, about a second).
 
 Pruning: one-shot global magnitude pruning of beta to every level of ``sparsities``; test_error of a
 pruned row is after retraining with the mask fixed (ridge: the ridge solution restricted to the kept
@@ -49,12 +57,15 @@ import torch
 import manifolds
 import models
 from theory import hidden_manifold as hm_theory
+from theory import logistic as logistic_theory_module
 
 from ...sweep.study import TrialOutcome, derive_seeds
+from ...trials.health import converged as health_converged
 
 STREAMS = ("manifold", "teacher", "train", "test", "noise", "order", "retrain")
 
-GROUP_FIELDS = ("loss", "ambient_dim", "n_train", "n_test", "epochs", "retrain", "retrain_epochs")
+GROUP_FIELDS = ("loss", "solver", "ambient_dim", "n_train", "n_test", "epochs", "retrain", "retrain_epochs")
+NEWTON_TOL = 1e-12  # Newton decrement at which the logistic solve stops
 
 
 def group_key(t: dict) -> tuple:
@@ -105,6 +116,21 @@ def ridge_theory(t: dict, F: np.ndarray | None = None) -> float:
         return float("nan")
 
 
+@functools.lru_cache(maxsize=None)
+def _logistic_theory_cached(n_train: int, d: int, D: int, activation: str, reg: float) -> float:
+    try:
+        return float(logistic_theory_module.hidden_manifold_test_error(n_train, d, D, activation=activation, reg=reg / D))
+    except (ValueError, ArithmeticError):  # an unsolved saddle point (SaddlePointError is an ArithmeticError)
+        return float("nan")
+
+
+def logistic_theory(t: dict) -> float:
+    """theory.logistic.hidden_manifold_test_error of a logistic trial (lam = reg / D); NaN with label noise."""
+    if t["noise_var"] > 0 or not t["reg"] > 0:
+        return float("nan")
+    return _logistic_theory_cached(t["n_train"], t["intrinsic_dim"], t["ambient_dim"], t["activation"], float(t["reg"]))
+
+
 def _linear_student(betas: np.ndarray | torch.Tensor, seeds: list[int], dtype=torch.float64) -> "models.Ensemble":
     betas = torch.as_tensor(betas, dtype=dtype)
     K, D = betas.shape
@@ -129,6 +155,13 @@ def _train_errors(ens, X, y, t: dict) -> np.ndarray:
     return models.evaluate(ens, X, y, loss="mse" if t["loss"] == "ridge" else "logistic")["error"]
 
 
+def _converged(ens, X, y, loss_history) -> np.ndarray:
+    """trials.health.converged of logistic members: the loss plateau only (max_train_error 1: the regularised
+    minimiser need not separate the training set)."""
+    train = models.evaluate(ens, X, y, loss="logistic")["error"]
+    return health_converged(train, 1.0, loss_history)
+
+
 def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
     """Fit the group's dense students at once (one batched solve, or one trained ensemble), then prune
     each trial's student to every level of the ladder and refit it with the mask fixed."""
@@ -137,19 +170,28 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
     data = [trial_data(t) for _, t in group]
     P, D = t0["n_train"], t0["ambient_dim"]
     ridge = t0["loss"] == "ridge"
-    dtype = torch.float64 if ridge else torch.float32
+    newton = not ridge and t0["solver"] == "newton"
+    dtype = torch.float64 if ridge or newton else torch.float32
     X = torch.tensor(np.stack([d["X"] for d in data]), dtype=dtype)
     y = torch.tensor(np.stack([d["y"] for d in data]), dtype=dtype)
     seeds = [d["seeds"]["order"] for d in data]
     diverged = np.zeros(len(group), dtype=bool)
+    dense_converged = np.ones(len(group), dtype=bool)
     if ridge:
         reg = torch.tensor([t["reg"] for _, t in group], dtype=dtype)
         dense = _linear_student(models.ridge_fit(X, y, reg), seeds)
+    elif newton:
+        fit = models.logistic_fit(X, y, [t["reg"] for _, t in group], tol=NEWTON_TOL)
+        dense = _linear_student(fit.weights, seeds)
+        dense_converged = _converged(dense, X, y, fit.loss_history) & fit.converged
     else:
         dense = models.make_ensemble("linear", len(group), D, bias=False, seeds=seeds, init_scale=0.0, dtype=dtype)
         cfg = models.TrainConfig(loss="logistic", lr=[t["lr"] for _, t in group], epochs=t0["epochs"],
-                                 weight_decay=[t["reg"] / (P * D) for _, t in group])
-        diverged = np.asarray(models.train(dense, X, y, cfg, seeds=seeds).diverged, dtype=bool)
+                                 weight_decay=[t["reg"] / (P * D) for _, t in group], history=True)
+        report = models.train(dense, X, y, cfg, seeds=seeds)
+        diverged = np.asarray(report.diverged, dtype=bool)
+        dense_history = np.asarray(report.loss_history)
+        dense_converged = _converged(dense, X, y, dense_history)
 
     ladder = [0.0] + list(t0["sparsities"])
     L = len(ladder)
@@ -165,6 +207,7 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
         dense_test = float(_errors(one, Xte, yte, t)[0])
         dense_train = float(_train_errors(one, X[k], y[k], t)[0])
         results = {"manifold": "hidden", "dense_test_error": dense_test, "dense_train_error": dense_train,
+                   "dense_converged": bool(dense_converged[k]),
                    "temperature_knob": "langevin_T" if ridge else "lr", "temperature": 0.0 if ridge else t["lr"],
                    "load_per_dim": t["n_train"] / t["intrinsic_dim"]}
         branches = dense.take([k] * L)
@@ -173,17 +216,27 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
         one_test = _errors(branches, Xte, yte, t)
         one_train = _train_errors(branches, X[k], y[k], t)
         re_diverged = np.zeros(L, dtype=bool)
+        re_converged = np.full(L, bool(dense_converged[k]))
         if t["retrain"]:
             if ridge:
                 regs = torch.full((L,), t["reg"], dtype=dtype)
                 betas = models.ridge_fit(X[k], y[k], regs, masks["w"])
                 branches = _linear_student(betas, [dk["seeds"]["retrain"] + i for i in range(L)])
+            elif newton:
+                refit = models.logistic_fit(X[k], y[k], [t["reg"]] * L, masks["w"], tol=NEWTON_TOL)
+                branches = _linear_student(refit.weights, [dk["seeds"]["retrain"] + i for i in range(L)])
+                re_converged = _converged(branches, X[k], y[k], refit.loss_history) & refit.converged
             else:
                 cfg = models.TrainConfig(loss="logistic", lr=t["lr"], epochs=t["retrain_epochs"],
-                                         weight_decay=t["reg"] / (P * D))
+                                         weight_decay=t["reg"] / (P * D), history=True)
                 rep = models.train(branches, X[k], y[k], cfg, masks=masks,
                                    seeds=[dk["seeds"]["retrain"] + i for i in range(L)])
                 re_diverged = np.asarray(rep.diverged, dtype=bool)
+                # the training of a branch is the dense run and its retraining: the plateau is judged over
+                # the last tenth of both together
+                history = np.concatenate([np.repeat(dense_history[:, k:k + 1], L, 1),
+                                          np.asarray(rep.loss_history)[1:]])
+                re_converged = _converged(branches, X[k], y[k], history)
             re_test, re_train = _errors(branches, Xte, yte, t), _train_errors(branches, X[k], y[k], t)
         else:
             re_test, re_train = one_test, one_train
@@ -193,7 +246,7 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
                                            masks["w"].double().numpy())
         dead = models.dead_members(branches, Xte)
         n_params = models.count_params(branches, masks)
-        theory = ridge_theory(t) if ridge else float("nan")
+        theory = ridge_theory(t) if ridge else logistic_theory(t)
         theory_exact = ridge_theory(t, dk["F"]) if ridge else float("nan")
         rows = []
         for i, s in enumerate(ladder):
@@ -207,6 +260,7 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
                 "gaussian_equivalent_test_error": float(ge[i]),
                 "gaussian_equivalent_test_error_one_shot": float(ge_one[i]),
                 "dead": bool(dead[i]) and s > 0, "diverged": bool(re_diverged[i]),
+                "converged": bool(re_converged[i]),
             })
         outcomes.append(TrialOutcome(name, t, "done", None, results, rows))
     return outcomes
