@@ -98,8 +98,8 @@ def descend(ens, work: dict, X: torch.Tensor, y: torch.Tensor, loss: str, names,
         s_out = 1.0 / math.sqrt(ens.input_dim)
         if X.dim() == 2:
             f = torch.mm(w_out, X.T)
-        else:
-            f = torch.bmm(X, w_out.unsqueeze(-1)).squeeze(-1)
+        else:  # (K, 1, D) @ (K, D, B): as a row times a matrix (a matrix times a column is slower)
+            f = torch.bmm(w_out.unsqueeze(1), X.transpose(1, 2)).squeeze(1)
         f = f.mul_(s_out) if b_out is None else torch.add(b_out.unsqueeze(-1), f, alpha=s_out)
         acts, pres = [X], []
     else:
@@ -121,11 +121,13 @@ def descend(ens, work: dict, X: torch.Tensor, y: torch.Tensor, loss: str, names,
             acts.append(a)
         w_out, b_out, out_names = work["w_out"], work.get("b_out"), ("w_out", "b_out")
         s_out = 1.0 if ens.arch == "committee" else 1.0 / math.sqrt(w_out.shape[-1])
+        # f = s_out a w_out + b_out as (K, 1, h) @ (K, h, B): a row times a matrix
+        aT = a.transpose(1, 2)
         if b_out is None:
-            f = torch.bmm(a, w_out.unsqueeze(-1)).squeeze(-1).mul_(s_out)
+            f = torch.bmm(w_out.unsqueeze(1), aT).squeeze(1).mul_(s_out)
         else:
-            f = torch.baddbmm(b_out[:, None, None], a, w_out.unsqueeze(-1),
-                              alpha=s_out).squeeze(-1)
+            f = torch.baddbmm(b_out[:, None, None], w_out.unsqueeze(1), aT,
+                              alpha=s_out).squeeze(1)
     ploss, slope = loss_and_slope(f, y, loss)
     batch_loss = ploss.mean(-1)
 

@@ -83,6 +83,7 @@ trajectory alone (up to float rounding of the batched products).
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -97,6 +98,8 @@ from .schedules import Schedule
 from .validation import check_choice, check_int, check_seeds, per_member
 
 _NOISE_CHUNK = 1024  # noise numbers drawn per member per generator call (independent of K)
+_CHUNK_BYTES = 1 << 23  # CPU: working set of one chunk of members trained together (see _member_chunks)
+_MIN_CHUNK = 8  # CPU: fewest members per chunk (fewer would pay the per-operation overhead)
 DEFAULT_EPOCHS = 100
 
 
@@ -272,13 +275,16 @@ def _member_view(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 
 class _MemberRandom:
-    """Per-member generators: data order and Langevin noise (see the module docstring)."""
+    """Per-member generators: data order and Langevin noise (see the module docstring). Only the
+    members with ``noisy[k]`` draw noise (the others get zeros), so a member's draws never depend
+    on the temperatures of the others."""
 
-    def __init__(self, seeds: tuple[int, ...], n_noise: int, dtype, device):
+    def __init__(self, seeds: tuple[int, ...], n_noise: int, dtype, device, noisy=None):
         self.gens = [torch.Generator().manual_seed(s) for s in seeds]
+        self.noisy = [k for k in range(len(seeds)) if noisy is None or noisy[k]]
         self.n = n_noise
         self.chunk = max(1, _NOISE_CHUNK // max(n_noise, 1))
-        self.buf = torch.empty((len(seeds), self.chunk, n_noise), dtype=dtype)
+        self.buf = torch.zeros((len(seeds), self.chunk, n_noise), dtype=dtype)
         self.pos = self.chunk
         self.device = device
 
@@ -292,8 +298,8 @@ class _MemberRandom:
         """(K, n_noise) standard normals for one step."""
         if self.pos == self.chunk:
             flat = self.buf.view(len(self.gens), -1)
-            for k, g in enumerate(self.gens):
-                torch.randn(flat.shape[1], generator=g, dtype=flat.dtype, out=flat[k])
+            for k in self.noisy:
+                torch.randn(flat.shape[1], generator=self.gens[k], dtype=flat.dtype, out=flat[k])
             self.dev_buf = self.buf.to(self.device)
             self.pos = 0
         self.pos += 1
@@ -346,6 +352,15 @@ class _Rule:
         noise = np.where(m > 0, 1.0 / np.where(m > 0, root, 1.0), 0.0) if self.momentum \
             else root
         return np.stack([m, m, noise, m, m], -1)
+
+    def members(self, sl: slice) -> "_Rule":
+        """The rule of members ``sl``: the same flags and views of this rule's coefficients (so
+        :meth:`at` on either moves both)."""
+        part = copy.copy(self)
+        for n in ("lr", "lrwd", "noise", "lr1mu", "lrmu", "rho", "mu", "wd", "minus_one"):
+            setattr(part, n, getattr(self, n)[sl])
+        part.v = {key: t[sl] for key, t in self.v.items()}
+        return part
 
     def at(self, step: int):
         if self.shared:
@@ -426,55 +441,109 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None,
         seeds = check_seeds("seeds", seeds, K)
 
     names = ens.trainable
-    params = ens.params
     dev, dt = ens.device, ens.dtype
     rule = _Rule(lr, wd, T, rho, mu, nesterov, P, table, groups, dt, dev)
-    sizes = [params[n][0].numel() for n in names]
-
     with torch.no_grad():
         for name, m in masks.items():
-            params[name].mul_(m)
-    alive = torch.ones(K, dtype=torch.bool, device=dev)
-    snapshots: dict[int, dict[str, torch.Tensor]] = {}
-    ck_loss: dict[int, np.ndarray] = {}
-    ck_err: dict[int, np.ndarray] = {}
-    hist_loss, hist_err = [], []
-    if first in checkpoints or cfg.history:
-        with torch.no_grad():
-            f = ens._forward(X, params)
-            lo0 = pointwise_loss(f, y, loss).mean(-1).double().cpu().numpy()
-            er0 = pointwise_error(f, y, loss).mean(-1).double().cpu().numpy()
-        if cfg.history:
-            hist_loss.append(lo0)
-            hist_err.append(er0)
-        if first in checkpoints:
-            snapshots[first] = {n: p.detach().clone() for n, p in params.items()}
-            ck_loss[first], ck_err[first] = lo0.copy(), er0.copy()
-    rng = _MemberRandom(seeds, sum(sizes), dt, dev) if stochastic else None
+            ens.params[name].mul_(m)
+        run = _Run(ens, X, y, loss, names, masks, rule, seeds if stochastic else None, T > 0,
+                   B, epochs, n_steps, per_epoch, first, checkpoints, cfg.history)
+        for members in _member_chunks(ens, B, rule.momentum):
+            run.train_members(members)
+    return run.report()
 
-    diverged_step = torch.full((K,), -1, dtype=torch.int64, device=dev)
-    state = _State(alive, diverged_step)
-    step = 0
-    first_step = min(first * per_epoch, n_steps)
-    # The loop works on a dict of tensors in a working layout, double-buffered: each step writes
-    # the new params (and velocities) into the spare buffers and swaps; the results are copied
-    # into the tensors of ens.params at the end, so training is in place for the caller. Hidden
-    # weight matrices are held transposed, (K, fan_in, h) contiguous, for faster products.
-    tr = {n for n in names if ens.arch != "linear" and n.startswith("w") and n != "w_out"}
-    to_work = lambda n, p: p.transpose(1, 2).contiguous() if n in tr else p.detach().clone()  # noqa
-    from_work = lambda n, p: p.transpose(1, 2).clone() if n in tr else p.detach().clone()  # noqa
-    with torch.no_grad():
-        work = {n: to_work(n, p) for n, p in params.items()}
+
+def _member_chunks(ens: Ensemble, B: int, momentum: bool) -> list[slice]:
+    """Contiguous chunks of members trained one after the other (each for the whole run). On a
+    CPU a chunk holds as many members as keep its working set (params, spare buffers and
+    velocities, the gathered batch and the (B, h) intermediates) near ``_CHUNK_BYTES``, so the
+    step's products and passes run from cache; chunks are of equal size (within one member).
+    Elsewhere (CUDA) all members form one chunk. The chunking depends on the shapes only."""
+    K = ens.n_members
+    if ens.device.type != "cpu":
+        return [slice(0, K)]
+    n_params = sum(p[0].numel() for p in ens.params.values())
+    widths = (ens.input_dim,) + tuple(ens.hidden)
+    per_member = ens.params[ens.trainable[0]].element_size() * (
+        n_params * (4 if momentum else 2) + B * (sum(widths) + 2 * sum(ens.hidden) + 4))
+    size = max(_MIN_CHUNK, _CHUNK_BYTES // per_member)
+    n_chunks = -(-K // size)
+    size = -(-K // n_chunks)
+    return [slice(i, min(i + size, K)) for i in range(0, K, size)]
+
+
+class _Run:
+    """One call of :func:`train`: the inputs shared by all members and the report, filled in one
+    chunk of members at a time (:meth:`train_members`)."""
+
+    def __init__(self, ens, X, y, loss, names, masks, rule, seeds, noisy, B, epochs, n_steps,
+                 per_epoch, first, checkpoints, history):
+        K = ens.n_members
+        self.ens, self.X, self.y, self.loss, self.names, self.masks = ens, X, y, loss, names, masks
+        self.rule, self.seeds, self.noisy, self.B = rule, seeds, noisy, B
+        self.epochs, self.n_steps, self.per_epoch, self.first = epochs, n_steps, per_epoch, first
+        self.checkpoints, self.history = checkpoints, history
+        self.sizes = [ens.params[n][0].numel() for n in names]
+        dev = ens.device
+        self.alive = torch.ones(K, dtype=torch.bool, device=dev)
+        self.diverged_step = torch.full((K,), -1, dtype=torch.int64, device=dev)
+        self.final_loss, self.final_err = np.empty(K), np.empty(K)
+        self.snapshots = {e: {n: torch.empty_like(p) for n, p in ens.params.items()}
+                          for e in checkpoints}
+        self.ck_loss = {e: np.empty(K) for e in checkpoints}
+        self.ck_err = {e: np.empty(K) for e in checkpoints}
+        rows = epochs - first + 1
+        self.hist_loss = np.empty((rows, K)) if history else None
+        self.hist_err = np.empty((rows, K)) if history else None
+        # hidden weight matrices are held transposed, (K, fan_in, h) contiguous (faster products)
+        self.tr = {n for n in ens.params
+                   if ens.arch != "linear" and n.startswith("w") and n != "w_out"}
+        self.steps = 0
+
+    def _record(self, epoch: int, sl: slice, X, y, work, alive):
+        """Checkpoint and history entries of members ``sl`` after ``epoch``."""
+        if epoch in self.checkpoints:
+            for n, p in work.items():
+                self.snapshots[epoch][n][sl] = p.transpose(1, 2) if n in self.tr else p
+        if epoch in self.checkpoints or self.history:
+            lo, er = _evaluate_work(self.ens, X, y, work, self.loss, alive)
+            if epoch in self.checkpoints:
+                self.ck_loss[epoch][sl], self.ck_err[epoch][sl] = lo, er
+            if self.history:
+                self.hist_loss[epoch - self.first, sl] = lo
+                self.hist_err[epoch - self.first, sl] = er
+
+    def train_members(self, sl: slice):
+        """The whole run of members ``sl``, on a dict of tensors in a working layout,
+        double-buffered: each step writes the new params (and velocities) into the spare buffers
+        and swaps; the results are copied into the tensors of ens.params at the end, so training
+        is in place for the caller."""
+        ens, names, rule = self.ens, self.names, self.rule.members(sl)
+        X = self.X if self.X.dim() == 2 else self.X[sl]
+        y = self.y if self.y.dim() == 1 else self.y[sl]
+        P, B, per_epoch, n_steps = X.shape[-2], self.B, self.per_epoch, self.n_steps
+        minibatch = B < P
+        tr = self.tr
+        work = {n: p[sl].transpose(1, 2).contiguous() if n in tr else p[sl].clone()
+                for n, p in ens.params.items()}
         spare = {n: torch.empty_like(work[n]) for n in names}
+        masks = {n: (m[sl].transpose(1, 2).contiguous() if n in tr else m[sl])
+                 for n, m in self.masks.items()}
+        alive = self.alive[sl]
+        state = _State(alive, self.diverged_step[sl])
         if rule.momentum:
             state.vel = {n: torch.zeros_like(work[n]) for n in names}
             state.vspare = {n: torch.empty_like(work[n]) for n in names}
-        masks_w = {n: to_work(n, m) for n, m in masks.items()}
-        batches = _Batches(X, y, K, B) if minibatch else None
         state.ws = {}  # reused intermediates of the backward pass
+        rng = None if self.seeds is None else _MemberRandom(
+            self.seeds[sl], sum(self.sizes), ens.dtype, ens.device, self.noisy[sl])
+        batches = _Batches(X, y, work[names[0]].shape[0], B) if minibatch else None
         step_fn = _momentum_step if rule.momentum else _step
         scheduled = rule.scheduled
-        for epoch in range(1, epochs + 1):
+        first = self.first
+        self._record(first, sl, X, y, work, alive)
+        step = 0
+        for epoch in range(1, self.epochs + 1):
             if epoch <= first:  # skipped: the same random draws as the uninterrupted run
                 n_skip = min(per_epoch, n_steps - step)
                 if minibatch:
@@ -490,35 +559,24 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None,
                 Xb, yb = batches.get(b) if minibatch else (X, y)
                 if scheduled:
                     rule.at(step)
-                step_fn(ens, work, spare, Xb, yb, loss, names, masks_w, rule, rng, sizes, state,
-                        step)
+                step_fn(ens, work, spare, Xb, yb, self.loss, names, masks, rule, rng,
+                        self.sizes, state, step)
                 step += 1
-            if epoch in checkpoints:
-                snapshots[epoch] = {n: from_work(n, p) for n, p in work.items()}
-            if epoch in checkpoints or cfg.history:
-                lo, er = _evaluate_work(ens, X, y, work, loss, alive)
-                if epoch in checkpoints:
-                    ck_loss[epoch], ck_err[epoch] = lo, er
-                if cfg.history:
-                    hist_loss.append(lo)
-                    hist_err.append(er)
+            self._record(epoch, sl, X, y, work, alive)
+        self.steps = step - min(first * per_epoch, n_steps)
+        lo, er = _evaluate_work(ens, X, y, work, self.loss, alive)
+        self.final_loss[sl], self.final_err[sl] = lo, er
         for n in names:
-            params[n].copy_(work[n].transpose(1, 2) if n in tr else work[n])
+            ens.params[n][sl] = work[n].transpose(1, 2) if n in tr else work[n]
 
-    with torch.no_grad():
-        f = ens._forward(X, params)
-        final_loss = pointwise_loss(f, y, loss).mean(-1)
-        final_err = pointwise_error(f, y, loss).mean(-1)
-    diverged = (~alive).cpu().numpy()
-    final_loss = final_loss.double().cpu().numpy()
-    final_loss[diverged] = np.nan
-    return TrainReport(diverged=diverged, diverged_step=diverged_step.cpu().numpy(),
-                       train_loss=final_loss, train_error=final_err.double().cpu().numpy(),
-                       checkpoints=snapshots, steps=step - first_step, epochs=epochs,
-                       start_epoch=first,
-                       checkpoint_loss=ck_loss, checkpoint_error=ck_err,
-                       loss_history=np.stack(hist_loss) if cfg.history else None,
-                       error_history=np.stack(hist_err) if cfg.history else None)
+    def report(self) -> TrainReport:
+        return TrainReport(diverged=(~self.alive).cpu().numpy(),
+                           diverged_step=self.diverged_step.cpu().numpy(),
+                           train_loss=self.final_loss, train_error=self.final_err,
+                           checkpoints=self.snapshots, steps=self.steps, epochs=self.epochs,
+                           start_epoch=self.first,
+                           checkpoint_loss=self.ck_loss, checkpoint_error=self.ck_err,
+                           loss_history=self.hist_loss, error_history=self.hist_err)
 
 
 class _State:
