@@ -524,17 +524,28 @@ class _Run:
         P, B, per_epoch, n_steps = X.shape[-2], self.B, self.per_epoch, self.n_steps
         minibatch = B < P
         tr = self.tr
-        work = {n: p[sl].transpose(1, 2).contiguous() if n in tr else p[sl].clone()
-                for n, p in ens.params.items()}
-        spare = {n: torch.empty_like(work[n]) for n in names}
-        masks = {n: (m[sl].transpose(1, 2).contiguous() if n in tr else m[sl])
-                 for n, m in self.masks.items()}
+        to_work = lambda n, p: p[sl].transpose(1, 2) if n in tr else p[sl]  # noqa: E731
         alive = self.alive[sl]
         state = _State(alive, self.diverged_step[sl])
+        shapes = {n: tuple(to_work(n, ens.params[n]).shape) for n in names}
+        state.slots = _Slots(shapes, ens.dtype, ens.device)
+        work = {n: to_work(n, p).clone() for n, p in ens.params.items() if n not in shapes}
+        work.update(state.slots.views[0])
+        for n in names:
+            work[n].copy_(to_work(n, ens.params[n]))
+        spare = dict(state.slots.views[1])
+        masks = {n: to_work(n, m).contiguous() for n, m in self.masks.items()}
+        if masks:  # one flat multiplier of the update: the masks where given, else ones
+            state.mask = torch.ones_like(state.slots.cur)
+            off = 0
+            for n in names:
+                size = math.prod(shapes[n])
+                if n in masks:
+                    state.mask[off:off + size].view(shapes[n]).copy_(masks[n])
+                off += size
         if rule.momentum:
-            state.vel = {n: torch.zeros_like(work[n]) for n in names}
-            state.vspare = {n: torch.empty_like(work[n]) for n in names}
-        state.ws = {}  # reused intermediates of the backward pass
+            state.vslots = _Slots(shapes, ens.dtype, ens.device, zero=True)
+            state.vel, state.vspare = dict(state.vslots.views[0]), dict(state.vslots.views[1])
         rng = None if self.seeds is None else _MemberRandom(
             self.seeds[sl], sum(self.sizes), ens.dtype, ens.device, self.noisy[sl])
         batches = _Batches(X, y, work[names[0]].shape[0], B) if minibatch else None
@@ -580,12 +591,15 @@ class _Run:
 
 
 class _State:
-    """Divergence bookkeeping of a training run: ``alive`` (K,) bool, ``diverged_step`` (K,)
-    int64 and whether any member has diverged yet (a Python bool, so that the common case of no
-    divergence costs one host read per step)."""
+    """Per chunk of members: the double-buffered storage of the trainable params (``slots``) and
+    velocities (``vslots``), the update's mask, the backward pass's reused intermediates
+    (``ws``), and the divergence bookkeeping: ``alive`` (C,) bool, ``diverged_step`` (C,) int64
+    and whether any member has diverged yet (a Python bool)."""
 
     def __init__(self, alive: torch.Tensor, diverged_step: torch.Tensor):
         self.alive, self.diverged_step, self.any_dead = alive, diverged_step, False
+        self.ws: dict = {}
+        self.mask = None
 
     def check(self, total: torch.Tensor, step: int):
         """Mark the members whose ``total`` is not finite as diverged at ``step``."""
@@ -598,6 +612,54 @@ class _State:
             self.diverged_step.masked_fill_(newly, step)
             alive &= ok
             self.any_dead = True
+
+    def check_update(self, batch_loss: torch.Tensor, new: dict, names, step: int):
+        """Divergence check of a step (module docstring): one sum of every batch loss and updated
+        param of the chunk, read on the host; only when it is not finite (or a member is already
+        dead), one such sum per member."""
+        if not self.any_dead:
+            total = torch.add(batch_loss.sum(), self.slots.spare.sum())
+            if math.isfinite(total.item()):
+                return
+        K = batch_loss.shape[0]
+        total = batch_loss.clone()
+        for name in names:
+            total.add_(new[name].reshape(K, -1).sum(1))
+        self.check(total, step)
+
+
+class _Slots:
+    """Two flat buffers, each holding a chunk's trainable params (or velocities) in the working
+    layout, param-major (param n a contiguous (C, ...) block of it), and their views: ``cur``
+    holds the values now, ``spare`` receives the update; :meth:`swap` exchanges the two (in the
+    dicts of views given), so elementwise work on all params at once (the mask, the divergence
+    sum) is one operation on a flat buffer."""
+
+    def __init__(self, shapes: dict, dtype, device, zero: bool = False):
+        sizes = {n: math.prod(s) for n, s in shapes.items()}
+        alloc = torch.zeros if zero else torch.empty
+        self.flat = [alloc(sum(sizes.values()), dtype=dtype, device=device) for _ in range(2)]
+        self.views = []
+        for f in self.flat:
+            views, off = {}, 0
+            for n, s in shapes.items():
+                views[n] = f[off:off + sizes[n]].view(s)
+                off += sizes[n]
+            self.views.append(views)
+        self.i = 0
+
+    @property
+    def cur(self) -> torch.Tensor:
+        return self.flat[self.i]
+
+    @property
+    def spare(self) -> torch.Tensor:
+        return self.flat[1 - self.i]
+
+    def swap(self, cur: dict, spare: dict):
+        self.i = 1 - self.i
+        cur.update(self.views[self.i])
+        spare.update(self.views[1 - self.i])
 
 
 class _Batches:
@@ -612,11 +674,12 @@ class _Batches:
         self.x_flat, self.y_flat = X.dim() == 3, y.dim() == 2
         self.xbuf = torch.empty((K * B, self.X.shape[1]), dtype=X.dtype, device=X.device)
         self.ybuf = torch.empty((K * B,), dtype=y.dtype, device=y.device)
+        self.offsets = self.P * torch.arange(K, device=X.device).unsqueeze(1)
 
     def new_epoch(self, perm: torch.Tensor):
         self.perm = perm
         if self.x_flat or self.y_flat:
-            self.perm_flat = perm + self.P * torch.arange(self.K, device=perm.device).unsqueeze(1)
+            self.perm_flat = perm + self.offsets
 
     def get(self, b: int):
         K, B = self.K, self.B
@@ -633,13 +696,11 @@ class _Batches:
 
 
 def _step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, sizes, state, step):
-    """One batched plain (S)GD / Langevin update of all members: writes the new params into
-    ``spare`` and swaps the entries of ``work`` and ``spare``; marks members that diverge at this
-    step and keeps their previous params (gradients: models._backward, checked against autograd
-    in the tests)."""
-    K = rule.lr.shape[0]
+    """One batched plain (S)GD / Langevin update of a chunk of members: writes the new params
+    into ``spare`` and swaps the entries of ``work`` and ``spare``; marks members that diverge at
+    this step and keeps their previous params (gradients: models._backward, checked against
+    autograd in the tests)."""
     lr_t = rule.lr
-    use_noise = rule.use_noise
     base = {}
     for n in names:
         p, d = work[n], spare[n]
@@ -654,26 +715,21 @@ def _step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, sizes, state,
     else:
         batch_loss, new = descend(ens, work, Xb, yb, loss, names, coef=lr_t, base=base,
                                   ws=state.ws)
-    noise = rng.noise() if use_noise else None
-    offset = 0
-    total = batch_loss.clone()  # per member: batch loss + the sum of every updated param
-    for name, size in zip(names, sizes):
-        cand = new[name]
-        if use_noise:
+    if rule.use_noise:
+        noise, offset = rng.noise(), 0
+        for name, size in zip(names, sizes):
+            cand = new[name]
             xi = noise[:, offset:offset + size].view(cand.shape)  # in the working layout
             cand.addcmul_(rule.v["noise", cand.dim()], xi)
-        offset += size
-        m = masks.get(name)
-        if m is not None:
-            cand.mul_(m)  # masks the whole update and keeps pruned weights exactly zero
-        total.add_(cand.reshape(K, -1).sum(1))
-    state.check(total, step)
+            offset += size
+    if state.mask is not None:
+        state.slots.spare.mul_(state.mask)  # masks the whole update: pruned weights stay zero
+    state.check_update(batch_loss, new, names, step)
     if state.any_dead:
         alive = state.alive
         for name in names:
             torch.where(_member_view(alive, new[name]), new[name], work[name], out=new[name])
-    for name in names:
-        work[name], spare[name] = new[name], work[name]
+    state.slots.swap(work, spare)
 
 
 def _momentum_step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, sizes, state, step):
@@ -682,7 +738,6 @@ def _momentum_step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, size
     then w' = w - lr v' (Nesterov: w - lr (g + mu v') = w - lr (1 + mu) v' + lr mu v). New params
     and velocities go into the spare buffers, which are swapped in; a member that diverges keeps
     its previous params and velocity."""
-    K = rule.lr.shape[0]
     vel, vspare = state.vel, state.vspare
     base = {}
     for n in names:
@@ -699,36 +754,33 @@ def _momentum_step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, size
     else:
         batch_loss, newv = descend(ens, work, Xb, yb, loss, names, coef=rule.minus_one,
                                    base=base, ws=state.ws)
-    noise = rng.noise() if rule.use_noise else None
-    offset = 0
-    total = batch_loss.clone()  # per member: batch loss + the sum of every updated param
-    for name, size in zip(names, sizes):
-        v_new, p, d = newv[name], work[name], spare[name]
-        if rule.use_noise:
+    if rule.use_noise:
+        noise, offset = rng.noise(), 0
+        for name, size in zip(names, sizes):
+            v_new = newv[name]
             xi = noise[:, offset:offset + size].view(v_new.shape)  # in the working layout
             v_new.addcmul_(rule.v["noise", v_new.dim()], xi)
-        offset += size
-        m = masks.get(name)
-        if m is not None:
-            v_new.mul_(m)  # the velocity of a pruned weight stays exactly zero
+            offset += size
+    if state.mask is not None:
+        state.vslots.spare.mul_(state.mask)  # the velocity of a pruned weight stays exactly zero
+    for name in names:
+        v_new, p, d = newv[name], work[name], spare[name]
         if rule.nesterov:
             torch.addcmul(p, rule.v["lr1mu", p.dim()], v_new, value=-1.0, out=d)
             d.addcmul_(rule.v["lrmu", p.dim()], vel[name])
         else:
             torch.addcmul(p, rule.v["lr", p.dim()], v_new, value=-1.0, out=d)
-        if m is not None:
-            d.mul_(m)
-        total.add_(d.reshape(K, -1).sum(1))
-    state.check(total, step)
+    if state.mask is not None:
+        state.slots.spare.mul_(state.mask)
+    state.check_update(batch_loss, spare, names, step)
     if state.any_dead:
         alive = state.alive
         for name in names:
             keep = _member_view(alive, spare[name])
             torch.where(keep, spare[name], work[name], out=spare[name])
             torch.where(keep, vspare[name], vel[name], out=vspare[name])
-    for name in names:
-        work[name], spare[name] = spare[name], work[name]
-        vel[name], vspare[name] = vspare[name], vel[name]
+    state.slots.swap(work, spare)
+    state.vslots.swap(vel, vspare)
 
 
 def _sam_point(work, names, grads, masks, rho_t):
