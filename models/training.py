@@ -677,15 +677,21 @@ class _Batches:
         self.offsets = self.P * torch.arange(K, device=X.device).unsqueeze(1)
 
     def new_epoch(self, perm: torch.Tensor):
-        self.perm = perm
+        """The epoch's orders (K, P), rearranged so that each batch's K B indices are contiguous."""
+        K, B, P = self.K, self.B, self.P
+        n_full = P // B
+
+        def by_batch(p):
+            full = p[:, :n_full * B].view(K, n_full, B).transpose(0, 1).reshape(n_full, K * B)
+            return list(full) + ([p[:, n_full * B:].reshape(-1)] if n_full * B < P else [])
+        self.perm = by_batch(perm)
         if self.x_flat or self.y_flat:
-            self.perm_flat = perm + self.offsets
+            self.perm_flat = by_batch(perm + self.offsets)
 
     def get(self, b: int):
         K, B = self.K, self.B
-        sl = slice(b * B, (b + 1) * B)
-        idx = self.perm[:, sl].reshape(-1)
-        idx_flat = self.perm_flat[:, sl].reshape(-1) if self.x_flat or self.y_flat else None
+        idx = self.perm[b]
+        idx_flat = self.perm_flat[b] if self.x_flat or self.y_flat else None
         n = idx.numel()
         full = n == K * B
         Xb = torch.index_select(self.X, 0, idx_flat if self.x_flat else idx,
