@@ -98,7 +98,7 @@ from .schedules import Schedule
 from .validation import check_choice, check_int, check_seeds, per_member
 
 _NOISE_CHUNK = 1024  # noise numbers drawn per member per generator call (independent of K)
-_CHUNK_BYTES = 1 << 23  # CPU: working set of one chunk of members trained together (see _member_chunks)
+_CHUNK_BYTES = 1 << 22  # CPU: working set of one chunk of members trained together (_member_chunks)
 _MIN_CHUNK = 8  # CPU: fewest members per chunk (fewer would pay the per-operation overhead)
 DEFAULT_EPOCHS = 100
 
@@ -617,15 +617,18 @@ class _State:
         """Divergence check of a step (module docstring): one sum of every batch loss and updated
         param of the chunk, read on the host; only when it is not finite (or a member is already
         dead), one such sum per member."""
-        if not self.any_dead:
-            total = torch.add(batch_loss.sum(), self.slots.spare.sum())
-            if math.isfinite(total.item()):
-                return
+        if not self.any_dead and _all_finite(torch.add(batch_loss.sum(), self.slots.spare.sum())):
+            return
         K = batch_loss.shape[0]
         total = batch_loss.clone()
         for name in names:
             total.add_(new[name].reshape(K, -1).sum(1))
         self.check(total, step)
+
+
+def _all_finite(total: torch.Tensor) -> bool:
+    """Whether a 0-dim sum is finite: the one host read of a step (a device sync on CUDA)."""
+    return math.isfinite(total.item())
 
 
 class _Slots:
