@@ -65,8 +65,9 @@ the mask, as are the velocity and the SAM perturbation, and the weights are re-m
 mask after each step; the velocity of a pruned weight is exactly zero throughout.
 
 Divergence: when a member's batch loss or any of its updated parameters is not finite (checked at every
-step through one per-member sum of the batch loss and all updated parameters, so finite values whose sum
-overflows, ~1e38 in float32, count too), the member is marked diverged at that step (the reported step is
+step through one sum of the batch losses and updated parameters of all members, read on the host, and
+only when that is not finite through one such sum per member, so finite values whose sum overflows,
+~1e38 in float32, count too), the member is marked diverged at that step (the reported step is
 exact), its parameters (and velocity) stay at the last finite values (the update that would
 have made them non-finite is dropped) and it is never updated again; the others go on unaffected.
 Its ``train_loss`` in the report is NaN, as are its checkpoint and history losses from then on.
@@ -75,11 +76,19 @@ Gradients: written out by hand for the three architectures and losses (``models.
 against autograd in the tests); the step w - lr g (momentum: v <- mu v + g) is fused into the
 weight-gradient product, with the per-member learning rate folded into the loss slope.
 
+Layout: on a CPU the members train in chunks of equal size, one chunk after the other, each for the
+whole run (``_member_chunks``: as many members as keep about ``_CHUNK_BYTES`` of working set, so the
+step's products and passes run from cache; on other devices one chunk). A chunk's trainable params,
+and its velocities, live in two flat buffers (param-major, hidden weight matrices transposed to
+(fan_in, h)): each step writes the new values into the spare buffer and swaps, and the mask and the
+divergence sum are one operation each on a flat buffer. The chunking depends on the shapes only.
+
 Randomness: member k owns one ``torch.Generator`` seeded with ``seeds[k]`` (on the CPU), used for its
-data order (one ``randperm`` per epoch) and its Langevin noise, which is drawn in chunks of
-``max(1, 1024 // n_k)`` steps (n_k: that member's trainable parameter count). Nothing a member
-draws depends on K or on the other members, so a member's trajectory inside an ensemble equals its
-trajectory alone (up to float rounding of the batched products).
+data order (one ``randperm`` per epoch) and, if its T_k > 0, its Langevin noise, which is drawn in
+chunks of ``max(1, 1024 // n_k)`` steps (n_k: that member's trainable parameter count); a member
+with T_k = 0 draws no noise. Nothing a member draws depends on K or on the other members, so a
+member's trajectory inside an ensemble (in any chunk) equals its trajectory alone (up to float
+rounding of the batched products).
 """
 from __future__ import annotations
 
