@@ -19,17 +19,22 @@ It also measures, in the same run, the machine's sgemm rate (float32 ``torch.mm`
 1024 matrices) and the rate of the step's own batched products alone (``torch.bmm`` of (K, batch,
 D) by (K, D, hidden), forward and weight-gradient shapes), and reports the fraction of each that
 the engine achieves (matmul FLOPs of the steps' forward + backward and of the final evaluation,
-over time). Times are best-of-N wall-clock
+over CPU time; the sgemm and bmm rates are from CPU time too). Times are best-of-N wall-clock
 seconds and best-of-N process CPU seconds (with one torch thread the CPU time is the work done,
 less sensitive to other processes on a shared machine). Ratios are the point: absolute times
 move with the machine's load.
 
     python benchmarks/ensemble.py [--quick] [--ks 1,16,64] [--steps N] [--threads N] [--json] [--record]
+                                  [--baseline DIR]
 
 ``--threads`` defaults to 1 (all variants run with the same setting; the header says which);
 ``--record`` appends the run to benchmarks/RESULTS.md; ``--json`` prints, as the last line, a JSON
 list of {K, engine_s, loop_s, vmap_s, engine_cpu_s, loop_cpu_s, vmap_cpu_s, sgemm_fraction,
-bmm_fraction}.
+bmm_fraction} (with ``--baseline``, also baseline_cpu_s and engine_sub_cpu_s). ``--baseline DIR``
+(another checkout of the repository, e.g. ``git worktree add /tmp/base COMMIT``) also times that
+tree's engine on the same work, each tree in fresh processes, alternated ``--baseline-rounds`` times
+(best CPU seconds of each): the before/after of a change, side by side in one run. There is no
+compiled path (``torch.compile``): the engine is hand-fused, so there is no compile time to report.
 """
 from __future__ import annotations
 
@@ -75,7 +80,9 @@ def _timed2(fn, repeats: int) -> tuple[float, float]:
 
 
 def _timed(fn, repeats: int) -> float:
-    return _timed2(fn, repeats)[0]
+    """Best process CPU seconds (rates are taken from CPU time: on a shared machine the wall
+    clock also counts the time other processes held the core)."""
+    return _timed2(fn, repeats)[1]
 
 
 def sgemm_rate(n: int = 1024, repeats: int = 5) -> float:
@@ -165,8 +172,33 @@ def bench_k(K: int, D: int, hidden: int, batch: int, steps: int, lr: float, engi
     # forward + weight-gradient products of the steps, and the final forward pass on P examples
     flops = K * (steps * (4 * batch * D * hidden + 6 * batch * hidden) + P * (2 * D * hidden +
                                                                               2 * hidden))
-    out["engine_gflops"] = flops / out["engine_s"] / 1e9 if "engine_s" in out else None
+    out["engine_gflops"] = flops / out["engine_cpu_s"] / 1e9 if "engine_s" in out else None
     return out
+
+
+_SUBPROCESS = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[1] + "/benchmarks")
+import torch
+torch.set_num_threads(int(sys.argv[2]))
+import ensemble
+K, D, hidden, batch, steps, repeats = map(int, sys.argv[3:9])
+r = ensemble.bench_k(K, D, hidden, batch, steps, 0.1, ("engine",), repeats)
+print(json.dumps([r["engine_s"], r["engine_cpu_s"]]))
+"""
+
+
+def engine_in(tree: str, threads: int, K: int, D: int, hidden: int, batch: int, steps: int,
+              repeats: int) -> tuple[float, float]:
+    """(best wall s, best CPU s) of the engine of the repository checkout ``tree`` on this
+    benchmark's work, in a fresh process."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", _SUBPROCESS, str(tree), str(threads), str(K), str(D),
+                          str(hidden), str(batch), str(steps), str(repeats)],
+                         capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": ""})
+    wall, cpu = json.loads(out.stdout.strip().splitlines()[-1])
+    return wall, cpu
 
 
 def machine() -> str:
@@ -197,6 +229,9 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--threads", type=int, default=1,
                     help="torch intra-op threads for all variants (default 1: on a small shared "
                          "machine more threads oversubscribe the cores; 0 = torch's default)")
+    ap.add_argument("--baseline", default=None,
+                    help="another checkout of the repository whose engine is timed side by side")
+    ap.add_argument("--baseline-rounds", type=int, default=2, help="alternations of the two trees")
     ap.add_argument("--json", action="store_true", help="print a JSON list as the last line")
     ap.add_argument("--record", action="store_true", help="append the run to benchmarks/RESULTS.md")
     args = ap.parse_args(argv)
@@ -230,6 +265,19 @@ def main(argv=None) -> list[dict]:
         rows.append(r)
         print(_line(r, "{:>6} {:>9.4f} {:>10} {:>9.4f} {:>9.1f} {:>9.2f} {:>12.1f} {:>12.2f} "
                        "{:>10.3f} {:>9.3f}"))
+    if args.baseline:
+        here = str(Path(__file__).resolve().parents[1])
+        print(f"engine of {args.baseline} (before) and of {here} (after), fresh processes, "
+              f"alternated {args.baseline_rounds} times; best CPU seconds")
+        print(f"{'K':>6} {'before s':>9} {'after s':>9} {'speed-up':>9}")
+        for r in rows:
+            before = after = math.inf
+            for _ in range(args.baseline_rounds):
+                sizes = (r["K"], args.dim, args.hidden, args.batch, steps, repeats)
+                before = min(before, engine_in(args.baseline, torch.get_num_threads(), *sizes)[1])
+                after = min(after, engine_in(here, torch.get_num_threads(), *sizes)[1])
+            r["baseline_cpu_s"], r["engine_sub_cpu_s"] = before, after
+            print(f"{r['K']:>6} {before:>9.4f} {after:>9.4f} {before / after:>9.2f}")
     load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average {load_end:.1f} at the end")
     if any(r["loop_extrapolated"] for r in rows):
@@ -237,7 +285,8 @@ def main(argv=None) -> list[dict]:
     if args.record:
         _record(head, rate, args, steps, rows, load_end)
     keys = ("K", "engine_s", "loop_s", "vmap_s", "engine_cpu_s", "loop_cpu_s", "vmap_cpu_s",
-            "sgemm_fraction", "bmm_fraction")
+            "sgemm_fraction", "bmm_fraction") + (("baseline_cpu_s", "engine_sub_cpu_s")
+                                                 if args.baseline else ())
     out = [{k: r[k] for k in keys} for r in rows]
     if args.json:
         print(json.dumps(out))
@@ -264,6 +313,12 @@ def _record(head, rate, args, steps, rows, load_end):
     for r in rows:
         lines.append(_line(r, "| {} | {:.4f} | {} | {:.4f} | {:.1f} | {:.2f} | {:.1f} | {:.2f} | "
                               "{:.3f} | {:.3f} |") + "\n")
+    if args.baseline:
+        lines += [f"\nEngine before ({args.baseline}) and after (this tree), fresh processes, alternated "
+                  f"{args.baseline_rounds} times, best CPU seconds:\n\n",
+                  "| K | before CPU s | after CPU s | speed-up |\n", "|---:|---:|---:|---:|\n"]
+        lines += [f"| {r['K']} | {r['baseline_cpu_s']:.4f} | {r['engine_sub_cpu_s']:.4f} | "
+                  f"{r['baseline_cpu_s'] / r['engine_sub_cpu_s']:.2f} |\n" for r in rows]
     with path.open("a") as f:
         f.writelines(lines)
 
