@@ -15,8 +15,10 @@ run (largest absolute difference of any row value, e.g. a test error: batching c
 of the products only). Ratios of one run are the point: the machine is shared.
 
     python benchmarks/studies.py STUDY PRESET [--limit N] [--workers 1,2] [--skip-alone] [--json] [--record]
+    python benchmarks/studies.py SPEC.toml [...]
 
-e.g. ``python benchmarks/studies.py three_regime quick`` or ``intrinsic_dimension paper --limit 24``.
+e.g. ``python benchmarks/studies.py three_regime quick`` or ``intrinsic_dimension paper --limit 24``; a
+spec file instead of a study and preset times that spec.
 ``--record`` appends the run to benchmarks/RESULTS.md; ``--json`` prints, as the last line, a JSON
 object {study, preset, trials, groups, runs: [{name, workers, wall_s, cpu_s}]}.
 """
@@ -34,8 +36,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.ensemble import machine  # noqa: E402
 from studies import catalog  # noqa: E402
-from studies.sweep.engines import GROUP_THREADS, LocalEngine  # noqa: E402
+from studies.sweep.engines import LocalEngine  # noqa: E402
 from studies.sweep.plan import plan  # noqa: E402
+from studies.sweep.spec import load_toml  # noqa: E402
+
+try:  # a checkout from before groups ran on one thread each: run this process on one too
+    from studies.sweep.engines import GROUP_THREADS  # noqa: E402
+except ImportError:  # pragma: no cover - older trees only
+    GROUP_THREADS = 1
 
 
 def _cpu_seconds() -> float:
@@ -85,19 +93,30 @@ def largest_difference(a: dict, b: dict) -> float:
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("study")
-    ap.add_argument("preset")
+    ap.add_argument("study", help="a named study, or a spec file (.toml)")
+    ap.add_argument("preset", nargs="?", default=None, help="the study's preset (none for a spec file)")
     ap.add_argument("--limit", type=int, default=None, help="time only the plan's first N trials")
     ap.add_argument("--workers", default="1,2", help="comma-separated worker counts for the engine runs")
     ap.add_argument("--skip-alone", action="store_true", help="leave out the per-trial run")
     ap.add_argument("--json", action="store_true", help="print a JSON object as the last line")
     ap.add_argument("--record", action="store_true", help="append the run to benchmarks/RESULTS.md")
     args = ap.parse_args(argv)
+    args.command = "python benchmarks/studies.py " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.limit is not None and args.limit < 1:
         ap.error(f"--limit must be >= 1, got {args.limit}")
     workers = [int(w) for w in args.workers.split(",")]
 
-    p = plan(catalog.preset_spec(args.study, args.preset))
+    import torch
+
+    torch.set_num_threads(GROUP_THREADS)
+    if args.study.endswith(".toml"):
+        spec = load_toml(args.study)
+        args.study, args.preset = spec["study"], Path(args.study).name
+    elif args.preset is None:
+        ap.error("give a preset of the study, or a spec file")
+    else:
+        spec = catalog.preset_spec(args.study, args.preset)
+    p = plan(spec)
     groups = limited(p.groups, args.limit)
     trials = [t for g in groups for t in g]
     head = machine().split(", load")[0] + f", groups on {GROUP_THREADS} torch thread(s), load" + machine().split(", load")[1]
@@ -141,8 +160,8 @@ def _line(r, base, fmt):
 def _record(head, args, trials, groups, p, runs, load_end):
     path = Path(__file__).with_name("RESULTS.md")
     limit = f", first {len(trials)} of {len(p.trials)} trials" if args.limit else f", {len(trials)} trials"
-    lines = [f"\n### Run {time.strftime('%Y-%m-%d %H:%M')}: `python benchmarks/studies.py {args.study} {args.preset}"
-             f"{f' --limit {args.limit}' if args.limit else ''}`{limit}, {len(groups)} group(s); {head}, "
+    lines = [f"\n### Run {time.strftime('%Y-%m-%d %H:%M')}: `{args.command}` ({args.study} {args.preset})"
+             f"{limit}, {len(groups)} group(s); {head}, "
              f"{load_end:.1f} at the end\n\n",
              "| run | workers | wall s | CPU s | wall: per-trial / this | CPU: per-trial / this | failed | max diff |\n",
              "|---|---:|---:|---:|---:|---:|---:|---:|\n"]
