@@ -30,10 +30,11 @@ move with the machine's load.
 ``--threads`` defaults to 1 (all variants run with the same setting; the header says which);
 ``--record`` appends the run to benchmarks/RESULTS.md; ``--json`` prints, as the last line, a JSON
 list of {K, engine_s, loop_s, vmap_s, engine_cpu_s, loop_cpu_s, vmap_cpu_s, sgemm_fraction,
-bmm_fraction} (with ``--baseline``, also baseline_cpu_s and engine_sub_cpu_s). ``--baseline DIR``
+bmm_fraction} (with ``--baseline``, also baseline_cpu_s and engine_ab_cpu_s). ``--baseline DIR``
 (another checkout of the repository, e.g. ``git worktree add /tmp/base COMMIT``) also times that
-tree's engine on the same work, each tree in fresh processes, alternated ``--baseline-rounds`` times
-(best CPU seconds of each): the before/after of a change, side by side in one run. There is no
+tree's engine on the same work, its ``models`` imported next to this tree's and the two interleaved
+``--baseline-rounds`` times (best CPU seconds of each): the before/after of a change, side by side
+in one run, under the same load. There is no
 compiled path (``torch.compile``): the engine is hand-fused, so there is no compile time to report.
 """
 from __future__ import annotations
@@ -176,29 +177,38 @@ def bench_k(K: int, D: int, hidden: int, batch: int, steps: int, lr: float, engi
     return out
 
 
-_SUBPROCESS = r"""
-import json, sys
-sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[1] + "/benchmarks")
-import torch
-torch.set_num_threads(int(sys.argv[2]))
-import ensemble
-K, D, hidden, batch, steps, repeats = map(int, sys.argv[3:9])
-r = ensemble.bench_k(K, D, hidden, batch, steps, 0.1, ("engine",), repeats)
-print(json.dumps([r["engine_s"], r["engine_cpu_s"]]))
-"""
+def load_models(tree: str, name: str = "models_baseline"):
+    """The ``models`` package of another checkout of the repository, imported as ``name``."""
+    import importlib.util
+
+    root = Path(tree) / "models"
+    spec = importlib.util.spec_from_file_location(name, root / "__init__.py",
+                                                  submodule_search_locations=[str(root)])
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
 
 
-def engine_in(tree: str, threads: int, K: int, D: int, hidden: int, batch: int, steps: int,
-              repeats: int) -> tuple[float, float]:
-    """(best wall s, best CPU s) of the engine of the repository checkout ``tree`` on this
-    benchmark's work, in a fresh process."""
-    import subprocess
-
-    out = subprocess.run([sys.executable, "-c", _SUBPROCESS, str(tree), str(threads), str(K), str(D),
-                          str(hidden), str(batch), str(steps), str(repeats)],
-                         capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": ""})
-    wall, cpu = json.loads(out.stdout.strip().splitlines()[-1])
-    return wall, cpu
+def before_after(baseline, K: int, D: int, hidden: int, batch: int, steps: int, rounds: int
+                 ) -> tuple[float, float]:
+    """Best CPU seconds of ``baseline.train`` and of this tree's ``models.train`` on the engine's
+    work (one epoch, the final evaluation included), interleaved in this process ``rounds``
+    times (the order swapped every round), so both see the same load."""
+    P = batch * steps
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(P, D, generator=g)
+    y = torch.sign(X[:, 0] + 0.5 * X[:, 1])
+    best = {"before": math.inf, "after": math.inf}
+    trees = [("before", baseline), ("after", models)]
+    for r in range(rounds):
+        for which, m in (trees if r % 2 == 0 else trees[::-1]):
+            ens0 = m.make_ensemble("mlp", K, D, hidden=(hidden,), seeds=range(K))
+            cfg = m.TrainConfig(loss="logistic", lr=0.1, epochs=1, batch_size=batch)
+            c = time.process_time()
+            m.train(ens0.clone(), X, y, cfg, seeds=range(K))
+            best[which] = min(best[which], time.process_time() - c)
+    return best["before"], best["after"]
 
 
 def machine() -> str:
@@ -231,7 +241,7 @@ def main(argv=None) -> list[dict]:
                          "machine more threads oversubscribe the cores; 0 = torch's default)")
     ap.add_argument("--baseline", default=None,
                     help="another checkout of the repository whose engine is timed side by side")
-    ap.add_argument("--baseline-rounds", type=int, default=2, help="alternations of the two trees")
+    ap.add_argument("--baseline-rounds", type=int, default=10, help="alternations of the two trees")
     ap.add_argument("--json", action="store_true", help="print a JSON list as the last line")
     ap.add_argument("--record", action="store_true", help="append the run to benchmarks/RESULTS.md")
     args = ap.parse_args(argv)
@@ -266,17 +276,14 @@ def main(argv=None) -> list[dict]:
         print(_line(r, "{:>6} {:>9.4f} {:>10} {:>9.4f} {:>9.1f} {:>9.2f} {:>12.1f} {:>12.2f} "
                        "{:>10.3f} {:>9.3f}"))
     if args.baseline:
-        here = str(Path(__file__).resolve().parents[1])
-        print(f"engine of {args.baseline} (before) and of {here} (after), fresh processes, "
-              f"alternated {args.baseline_rounds} times; best CPU seconds")
+        baseline = load_models(args.baseline)
+        print(f"engine of {args.baseline} (before) and of this tree (after), interleaved in this "
+              f"process {args.baseline_rounds} times; best CPU seconds")
         print(f"{'K':>6} {'before s':>9} {'after s':>9} {'speed-up':>9}")
         for r in rows:
-            before = after = math.inf
-            for _ in range(args.baseline_rounds):
-                sizes = (r["K"], args.dim, args.hidden, args.batch, steps, repeats)
-                before = min(before, engine_in(args.baseline, torch.get_num_threads(), *sizes)[1])
-                after = min(after, engine_in(here, torch.get_num_threads(), *sizes)[1])
-            r["baseline_cpu_s"], r["engine_sub_cpu_s"] = before, after
+            before, after = before_after(baseline, r["K"], args.dim, args.hidden, args.batch, steps,
+                                         args.baseline_rounds)
+            r["baseline_cpu_s"], r["engine_ab_cpu_s"] = before, after
             print(f"{r['K']:>6} {before:>9.4f} {after:>9.4f} {before / after:>9.2f}")
     load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average {load_end:.1f} at the end")
@@ -285,7 +292,7 @@ def main(argv=None) -> list[dict]:
     if args.record:
         _record(head, rate, args, steps, rows, load_end)
     keys = ("K", "engine_s", "loop_s", "vmap_s", "engine_cpu_s", "loop_cpu_s", "vmap_cpu_s",
-            "sgemm_fraction", "bmm_fraction") + (("baseline_cpu_s", "engine_sub_cpu_s")
+            "sgemm_fraction", "bmm_fraction") + (("baseline_cpu_s", "engine_ab_cpu_s")
                                                  if args.baseline else ())
     out = [{k: r[k] for k in keys} for r in rows]
     if args.json:
@@ -314,11 +321,11 @@ def _record(head, rate, args, steps, rows, load_end):
         lines.append(_line(r, "| {} | {:.4f} | {} | {:.4f} | {:.1f} | {:.2f} | {:.1f} | {:.2f} | "
                               "{:.3f} | {:.3f} |") + "\n")
     if args.baseline:
-        lines += [f"\nEngine before ({args.baseline}) and after (this tree), fresh processes, alternated "
+        lines += [f"\nEngine before ({args.baseline}) and after (this tree), interleaved in one process "
                   f"{args.baseline_rounds} times, best CPU seconds:\n\n",
                   "| K | before CPU s | after CPU s | speed-up |\n", "|---:|---:|---:|---:|\n"]
-        lines += [f"| {r['K']} | {r['baseline_cpu_s']:.4f} | {r['engine_sub_cpu_s']:.4f} | "
-                  f"{r['baseline_cpu_s'] / r['engine_sub_cpu_s']:.2f} |\n" for r in rows]
+        lines += [f"| {r['K']} | {r['baseline_cpu_s']:.4f} | {r['engine_ab_cpu_s']:.4f} | "
+                  f"{r['baseline_cpu_s'] / r['engine_ab_cpu_s']:.2f} |\n" for r in rows]
     with path.open("a") as f:
         f.writelines(lines)
 
