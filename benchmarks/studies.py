@@ -44,6 +44,11 @@ try:  # a checkout from before groups ran on one thread each: run this process o
     from studies.sweep.engines import GROUP_THREADS  # noqa: E402
 except ImportError:  # pragma: no cover - older trees only
     GROUP_THREADS = 1
+try:  # a checkout from before plans split their few large groups: none split
+    from studies.sweep.plan import split_groups  # noqa: E402
+except ImportError:  # pragma: no cover - older trees only
+    def split_groups(groups):
+        return groups
 
 
 def _cpu_seconds() -> float:
@@ -52,17 +57,17 @@ def _cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def limited(groups: list[list], limit: int | None) -> list[list]:
-    """The plan's groups cut to its first ``limit`` trials (in plan order)."""
+def limited(p, limit: int | None) -> list[list]:
+    """The groups of the plan ``p``, or, with ``limit``, the groups the plan would make of its first
+    ``limit`` trials (in spec order): grouped by the study's key, cut at ``max_group_size``, split
+    as the plan splits."""
     if limit is None:
-        return groups
-    out, left = [], limit
-    for g in groups:
-        if left <= 0:
-            break
-        out.append(g[:left])
-        left -= len(out[-1])
-    return out
+        return p.groups
+    by_key: dict = {}
+    for item in p.trials[:limit]:
+        by_key.setdefault(p.study.group_key(item[1]), []).append(item)
+    size = p.study.max_group_size
+    return split_groups([m[i:i + size] for m in by_key.values() for i in range(0, len(m), size)])
 
 
 def timed_run(study: str, groups: list[list], workers: int) -> tuple[float, float, dict]:
@@ -117,7 +122,7 @@ def main(argv=None) -> dict:
     else:
         spec = catalog.preset_spec(args.study, args.preset)
     p = plan(spec)
-    groups = limited(p.groups, args.limit)
+    groups = limited(p, args.limit)
     trials = [t for g in groups for t in g]
     head = machine().split(", load")[0] + f", groups on {GROUP_THREADS} torch thread(s), load" + machine().split(", load")[1]
     print(head)
