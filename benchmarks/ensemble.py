@@ -19,17 +19,23 @@ It also measures, in the same run, the machine's sgemm rate (float32 ``torch.mm`
 1024 matrices) and the rate of the step's own batched products alone (``torch.bmm`` of (K, batch,
 D) by (K, D, hidden), forward and weight-gradient shapes), and reports the fraction of each that
 the engine achieves (matmul FLOPs of the steps' forward + backward and of the final evaluation,
-over time). Times are best-of-N wall-clock
+over CPU time; the sgemm and bmm rates are from CPU time too). Times are best-of-N wall-clock
 seconds and best-of-N process CPU seconds (with one torch thread the CPU time is the work done,
 less sensitive to other processes on a shared machine). Ratios are the point: absolute times
 move with the machine's load.
 
     python benchmarks/ensemble.py [--quick] [--ks 1,16,64] [--steps N] [--threads N] [--json] [--record]
+                                  [--baseline DIR] [--device cuda]
 
 ``--threads`` defaults to 1 (all variants run with the same setting; the header says which);
 ``--record`` appends the run to benchmarks/RESULTS.md; ``--json`` prints, as the last line, a JSON
 list of {K, engine_s, loop_s, vmap_s, engine_cpu_s, loop_cpu_s, vmap_cpu_s, sgemm_fraction,
-bmm_fraction}.
+bmm_fraction} (with ``--baseline``, also baseline_cpu_s and engine_ab_cpu_s). ``--baseline DIR``
+(another checkout of the repository, e.g. ``git worktree add /tmp/base COMMIT``) also times that
+tree's engine on the same work, its ``models`` imported next to this tree's and the two interleaved
+``--baseline-rounds`` times (best CPU seconds of each): the before/after of a change, side by side
+in one run, under the same load. There is no
+compiled path (``torch.compile``): the engine is hand-fused, so there is no compile time to report.
 """
 from __future__ import annotations
 
@@ -63,23 +69,40 @@ class Scaled(nn.Module):
         return self.l2(torch.relu(self.l1(x * self.s1)) * self.s2).squeeze(-1)
 
 
+DEVICE = torch.device("cpu")  # where everything runs (--device)
+
+
+def _sync():
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize(DEVICE)
+
+
 def _timed2(fn, repeats: int) -> tuple[float, float]:
-    """(best wall-clock seconds, best process CPU seconds) over ``repeats`` calls."""
+    """(best wall-clock seconds, best process CPU seconds) over ``repeats`` calls (on a GPU, the
+    wall clock up to the end of the device's work)."""
     wall = cpu = math.inf
     for _ in range(repeats):
+        _sync()
         t, c = time.perf_counter(), time.process_time()
         fn()
+        _sync()
         cpu = min(cpu, time.process_time() - c)
         wall = min(wall, time.perf_counter() - t)
     return wall, cpu
 
 
+def _work(wall: float, cpu: float) -> float:
+    """The seconds a rate is taken from: CPU seconds on the CPU (on a shared machine the wall clock
+    also counts the time other processes held the core), wall seconds on a GPU."""
+    return cpu if DEVICE.type == "cpu" else wall
+
+
 def _timed(fn, repeats: int) -> float:
-    return _timed2(fn, repeats)[0]
+    return _work(*_timed2(fn, repeats))
 
 
 def sgemm_rate(n: int = 1024, repeats: int = 5) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
+    a, b = torch.randn(n, n, device=DEVICE), torch.randn(n, n, device=DEVICE)
     torch.mm(a, b)
     return 2 * n ** 3 / _timed(lambda: torch.mm(a, b), repeats)
 
@@ -87,7 +110,8 @@ def sgemm_rate(n: int = 1024, repeats: int = 5) -> float:
 def bmm_rate(K: int, D: int, hidden: int, batch: int, repeats: int = 5) -> float:
     """FLOP/s of the training step's two big batched products alone: forward (K, batch, D) @
     (K, D, hidden) and weight gradient (K, D, batch) @ (K, batch, hidden)."""
-    x, w, gz = torch.randn(K, batch, D), torch.randn(K, D, hidden), torch.randn(K, batch, hidden)
+    x, w, gz = (torch.randn(*shape, device=DEVICE) for shape in
+                ((K, batch, D), (K, D, hidden), (K, batch, hidden)))
     xt = x.transpose(1, 2)
 
     def both():
@@ -101,7 +125,7 @@ def bench_k(K: int, D: int, hidden: int, batch: int, steps: int, lr: float, engi
             repeats: int) -> dict:
     P = batch * steps  # one epoch of `steps` mini-batches
     g = torch.Generator().manual_seed(0)
-    X = torch.randn(P, D, generator=g)
+    X = torch.randn(P, D, generator=g).to(DEVICE)
     y = torch.sign(X[:, 0] + 0.5 * X[:, 1])
     seeds = list(range(K))
     cfg = models.TrainConfig(loss="logistic", lr=lr, epochs=1, batch_size=batch)
@@ -109,10 +133,11 @@ def bench_k(K: int, D: int, hidden: int, batch: int, steps: int, lr: float, engi
 
     def orders():
         """Every model's data order from its own generator, as models.train draws them."""
-        return [torch.randperm(P, generator=torch.Generator().manual_seed(s)) for s in seeds]
+        return [torch.randperm(P, generator=torch.Generator().manual_seed(s)).to(DEVICE)
+                for s in seeds]
 
     if "engine" in engines:
-        ens0 = models.make_ensemble("mlp", K, D, hidden=(hidden,), seeds=seeds)
+        ens0 = models.make_ensemble("mlp", K, D, hidden=(hidden,), seeds=seeds, device=DEVICE)
 
         def run_engine():
             rep = models.train(ens0.clone(), X, y, cfg, seeds=seeds)
@@ -120,7 +145,7 @@ def bench_k(K: int, D: int, hidden: int, batch: int, steps: int, lr: float, engi
         out["engine_s"], out["engine_cpu_s"] = _timed2(run_engine, repeats)
 
     if "loop" in engines:
-        nets = [Scaled(D, hidden) for _ in range(K)]
+        nets = [Scaled(D, hidden).to(DEVICE) for _ in range(K)]
 
         def run_loop():
             final = []
@@ -140,7 +165,7 @@ def bench_k(K: int, D: int, hidden: int, batch: int, steps: int, lr: float, engi
         out["loop_s"], out["loop_cpu_s"] = _timed2(run_loop, repeats)
 
     if "vmap" in engines:
-        base = [Scaled(D, hidden) for _ in range(K)]
+        base = [Scaled(D, hidden).to(DEVICE) for _ in range(K)]
         stacked, buffers = stack_module_state(base)
         skeleton = Scaled(D, hidden).to("meta")
 
@@ -158,15 +183,49 @@ def bench_k(K: int, D: int, hidden: int, batch: int, steps: int, lr: float, engi
                 torch._foreach_add_(list(p.values()), list(gr.values()), alpha=-lr)
             with torch.no_grad():
                 f = outputs(p, buffers)
-                return (nn.functional.softplus(-y * f).mean(-1).numpy(),
-                        (torch.sign(f) != y).float().mean(-1).numpy())
+                return (nn.functional.softplus(-y * f).mean(-1).cpu().numpy(),
+                        (torch.sign(f) != y).float().mean(-1).cpu().numpy())
         out["vmap_s"], out["vmap_cpu_s"] = _timed2(run_vmap, repeats)
 
     # forward + weight-gradient products of the steps, and the final forward pass on P examples
     flops = K * (steps * (4 * batch * D * hidden + 6 * batch * hidden) + P * (2 * D * hidden +
                                                                               2 * hidden))
-    out["engine_gflops"] = flops / out["engine_s"] / 1e9 if "engine_s" in out else None
+    out["engine_gflops"] = (flops / _work(out["engine_s"], out["engine_cpu_s"]) / 1e9
+                            if "engine_s" in out else None)
     return out
+
+
+def load_models(tree: str, name: str = "models_baseline"):
+    """The ``models`` package of another checkout of the repository, imported as ``name``."""
+    import importlib.util
+
+    root = Path(tree) / "models"
+    spec = importlib.util.spec_from_file_location(name, root / "__init__.py",
+                                                  submodule_search_locations=[str(root)])
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def before_after(baseline, K: int, D: int, hidden: int, batch: int, steps: int, rounds: int
+                 ) -> tuple[float, float]:
+    """Best CPU seconds of ``baseline.train`` and of this tree's ``models.train`` on the engine's
+    work (one epoch, the final evaluation included), interleaved in this process ``rounds``
+    times (the order swapped every round), so both see the same load."""
+    P = batch * steps
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(P, D, generator=g).to(DEVICE)
+    y = torch.sign(X[:, 0] + 0.5 * X[:, 1])
+    best = {"before": math.inf, "after": math.inf}
+    trees = [("before", baseline), ("after", models)]
+    for r in range(rounds):
+        for which, m in (trees if r % 2 == 0 else trees[::-1]):
+            ens0 = m.make_ensemble("mlp", K, D, hidden=(hidden,), seeds=range(K), device=DEVICE)
+            cfg = m.TrainConfig(loss="logistic", lr=0.1, epochs=1, batch_size=batch)
+            seconds = _timed(lambda: m.train(ens0.clone(), X, y, cfg, seeds=range(K)), 1)
+            best[which] = min(best[which], seconds)
+    return best["before"], best["after"]
 
 
 def machine() -> str:
@@ -179,6 +238,8 @@ def machine() -> str:
     except OSError:
         pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    if DEVICE.type == "cuda":
+        cpu = f"{torch.cuda.get_device_name(DEVICE)} (host {cpu})"
     return (f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, "
             f"{torch.get_num_threads()} torch threads, load average {load:.1f} at start")
 
@@ -197,9 +258,19 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--threads", type=int, default=1,
                     help="torch intra-op threads for all variants (default 1: on a small shared "
                          "machine more threads oversubscribe the cores; 0 = torch's default)")
+    ap.add_argument("--baseline", default=None,
+                    help="another checkout of the repository whose engine is timed side by side")
+    ap.add_argument("--baseline-rounds", type=int, default=10, help="alternations of the two trees")
+    ap.add_argument("--device", default="cpu",
+                    help="cpu (default) or a CUDA device: every variant runs there; on a GPU the "
+                         "rates and the before/after come from wall seconds, read the wall ratios")
     ap.add_argument("--json", action="store_true", help="print a JSON list as the last line")
     ap.add_argument("--record", action="store_true", help="append the run to benchmarks/RESULTS.md")
     args = ap.parse_args(argv)
+    global DEVICE
+    DEVICE = torch.device(args.device)
+    if DEVICE.type not in ("cpu", "cuda") or (DEVICE.type == "cuda" and not torch.cuda.is_available()):
+        ap.error(f"--device must be cpu or an available CUDA device, got {args.device!r}")
     if args.threads:
         torch.set_num_threads(args.threads)
     ks = [1, 16, 64] if args.quick and args.ks == ap.get_default("ks") else \
@@ -230,6 +301,16 @@ def main(argv=None) -> list[dict]:
         rows.append(r)
         print(_line(r, "{:>6} {:>9.4f} {:>10} {:>9.4f} {:>9.1f} {:>9.2f} {:>12.1f} {:>12.2f} "
                        "{:>10.3f} {:>9.3f}"))
+    if args.baseline:
+        baseline = load_models(args.baseline)
+        print(f"engine of {args.baseline} (before) and of this tree (after), interleaved in this "
+              f"process {args.baseline_rounds} times; best CPU seconds")
+        print(f"{'K':>6} {'before s':>9} {'after s':>9} {'speed-up':>9}")
+        for r in rows:
+            before, after = before_after(baseline, r["K"], args.dim, args.hidden, args.batch, steps,
+                                         args.baseline_rounds)
+            r["baseline_cpu_s"], r["engine_ab_cpu_s"] = before, after
+            print(f"{r['K']:>6} {before:>9.4f} {after:>9.4f} {before / after:>9.2f}")
     load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average {load_end:.1f} at the end")
     if any(r["loop_extrapolated"] for r in rows):
@@ -237,7 +318,8 @@ def main(argv=None) -> list[dict]:
     if args.record:
         _record(head, rate, args, steps, rows, load_end)
     keys = ("K", "engine_s", "loop_s", "vmap_s", "engine_cpu_s", "loop_cpu_s", "vmap_cpu_s",
-            "sgemm_fraction", "bmm_fraction")
+            "sgemm_fraction", "bmm_fraction") + (("baseline_cpu_s", "engine_ab_cpu_s")
+                                                 if args.baseline else ())
     out = [{k: r[k] for k in keys} for r in rows]
     if args.json:
         print(json.dumps(out))
@@ -264,6 +346,12 @@ def _record(head, rate, args, steps, rows, load_end):
     for r in rows:
         lines.append(_line(r, "| {} | {:.4f} | {} | {:.4f} | {:.1f} | {:.2f} | {:.1f} | {:.2f} | "
                               "{:.3f} | {:.3f} |") + "\n")
+    if args.baseline:
+        lines += [f"\nEngine before ({args.baseline}) and after (this tree), interleaved in one process "
+                  f"{args.baseline_rounds} times, best CPU seconds:\n\n",
+                  "| K | before CPU s | after CPU s | speed-up |\n", "|---:|---:|---:|---:|\n"]
+        lines += [f"| {r['K']} | {r['baseline_cpu_s']:.4f} | {r['engine_ab_cpu_s']:.4f} | "
+                  f"{r['baseline_cpu_s'] / r['engine_ab_cpu_s']:.2f} |\n" for r in rows]
     with path.open("a") as f:
         f.writelines(lines)
 

@@ -31,20 +31,26 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 
 
-def loss_and_slope(f: torch.Tensor, y: torch.Tensor, loss: str):
-    """(pointwise loss, d loss / d f), both shaped like f (y broadcast against f); the values
-    equal ``models.losses.pointwise_loss``. The logistic slope is -y sigmoid(-y f) everywhere
-    (autograd's softplus takes 1 for sigmoid above t = 20, a difference below 2e-9, zero in
-    float32); relu's and hinge's kink counts as flat, as in autograd."""
+def _loss_and_slope(f: torch.Tensor, y: torch.Tensor, loss: str, coef):
+    """(mean loss per member (K,), c_k dloss/df (K, B)) for outputs f (K, B) and labels y ((B,)
+    or (K, B)); ``coef`` (K, 1) or None (1). The pointwise losses equal
+    ``models.losses.pointwise_loss``; the logistic slope is -y sigmoid(-y f) everywhere (autograd's
+    softplus takes 1 for sigmoid above t = 20, a difference below 2e-9, zero in float32); relu's and
+    hinge's kink counts as flat, as in autograd."""
     if loss == "logistic":
-        my = -y
-        t = my * f
-        return F.softplus(t), torch.sigmoid(t).mul_(my)
+        my = torch.neg(y)
+        t = torch.mul(my, f)
+        batch_loss = F.softplus(t).mean(-1)
+        g = torch.sigmoid(t)
+        return batch_loss, g.mul_(my if coef is None else torch.mul(my, coef))
     if loss == "mse":
-        d = f - y
-        return 0.5 * (d * d), d
-    m = 1.0 - y * f
-    return torch.relu(m), torch.where(m > 0, -y, 0.0).expand_as(f)
+        d = torch.sub(f, y)
+        batch_loss = torch.mul(d, d).mean(-1).mul_(0.5)
+        return batch_loss, d if coef is None else d.mul_(coef)
+    m = torch.mul(y, f).neg_().add_(1.0)
+    batch_loss = torch.relu(m).mean(-1)
+    g = torch.mul(y, m > 0).neg_()
+    return batch_loss, g if coef is None else g.mul_(coef)
 
 
 def _act_forward(ens, z: torch.Tensor) -> torch.Tensor:
@@ -89,7 +95,11 @@ def descend(ens, work: dict, X: torch.Tensor, y: torch.Tensor, loss: str, names,
 
     X: (B, D) shared or (K, B, D); y: (B,) or (K, B). Params are read from ``work``. ``ws``: an
     optional dict the caller keeps between calls, holding the (K, B, h) intermediates (reused
-    buffers instead of fresh allocations, which on a CPU cost page faults of their own)."""
+    buffers instead of fresh allocations, which on a CPU cost page faults of their own).
+
+    The backward pass holds each gradient up to a scalar factor (``scale``: 1/B, then the
+    1/sqrt(fan_in) factors on the way down), which goes into the ``alpha`` of the product that
+    consumes it, so no pass over a (K, B, h) tensor only rescales it."""
     want = set(names)
     B = X.shape[-2]
     # ---- forward, keeping what the backward pass needs
@@ -97,10 +107,15 @@ def descend(ens, work: dict, X: torch.Tensor, y: torch.Tensor, loss: str, names,
         w_out, b_out, out_names = work["w"], work.get("b"), ("w", "b")
         s_out = 1.0 / math.sqrt(ens.input_dim)
         if X.dim() == 2:
-            f = torch.mm(w_out, X.T)
-        else:
-            f = torch.bmm(X, w_out.unsqueeze(-1)).squeeze(-1)
-        f = f.mul_(s_out) if b_out is None else torch.add(b_out.unsqueeze(-1), f, alpha=s_out)
+            f = torch.mm(w_out, X.T) if b_out is None else \
+                torch.addmm(b_out.unsqueeze(-1), w_out, X.T, alpha=s_out)
+        else:  # (K, 1, D) @ (K, D, B): a row times a matrix (a matrix times a column is slower)
+            f = torch.bmm(w_out.unsqueeze(1), X.transpose(1, 2)) if b_out is None else \
+                torch.baddbmm(b_out[:, None, None], w_out.unsqueeze(1), X.transpose(1, 2),
+                              alpha=s_out)
+            f = f.view(f.shape[0], B)
+        if b_out is None:
+            f = f.mul_(s_out)
         acts, pres = [X], []
     else:
         acts, pres = [X], []
@@ -110,10 +125,8 @@ def descend(ens, work: dict, X: torch.Tensor, y: torch.Tensor, loss: str, names,
             s = 1.0 / math.sqrt(Wt.shape[1])
             if a.dim() == 3 and ws is not None:
                 zb = _buffer(ws, ("z", i), (a.shape[0], a.shape[1], Wt.shape[2]), a)
-                if b is None:
-                    z = torch.bmm(a, Wt, out=zb).mul_(s)
-                else:
-                    z = torch.baddbmm(b.unsqueeze(1), a, Wt, alpha=s, out=zb)
+                z = torch.baddbmm(zb if b is None else b.unsqueeze(1), a, Wt,
+                                  beta=0.0 if b is None else 1.0, alpha=s, out=zb)
             else:
                 z = _affine(a, Wt, b, s)
             pres.append(z if ens.activation == "erf" else None)
@@ -121,71 +134,81 @@ def descend(ens, work: dict, X: torch.Tensor, y: torch.Tensor, loss: str, names,
             acts.append(a)
         w_out, b_out, out_names = work["w_out"], work.get("b_out"), ("w_out", "b_out")
         s_out = 1.0 if ens.arch == "committee" else 1.0 / math.sqrt(w_out.shape[-1])
+        # f = s_out a w_out + b_out as (K, 1, h) @ (K, h, B): a row times a matrix
+        aT = a.transpose(1, 2)
         if b_out is None:
-            f = torch.bmm(a, w_out.unsqueeze(-1)).squeeze(-1).mul_(s_out)
+            f = torch.bmm(w_out.unsqueeze(1), aT).mul_(s_out)
         else:
-            f = torch.baddbmm(b_out[:, None, None], a, w_out.unsqueeze(-1),
-                              alpha=s_out).squeeze(-1)
-    ploss, slope = loss_and_slope(f, y, loss)
-    batch_loss = ploss.mean(-1)
+            f = torch.baddbmm(b_out[:, None, None], w_out.unsqueeze(1), aT, alpha=s_out)
+        f = f.view(f.shape[0], B)
+    batch_loss, g_f = _loss_and_slope(f, y, loss, None if coef is None else coef.unsqueeze(-1))
 
-    # ---- backward
-    c = (1.0 / B) if coef is None else (coef / B).unsqueeze(-1)
-    g_f = slope * c                                   # (K, B): d(sum_k c_k L_k) / df
+    # ---- backward: the true gradient w.r.t. f is scale * g_f
+    scale = 1.0 / B
     out: dict[str, torch.Tensor] = {}
-
-    def put(name, grad, fused=None):
-        """out[name] = grad(), or start - grad() written into dest (``fused(start, dest)`` does it
-        in one op) for (start, dest) = base[name]."""
-        if base is None:
-            out[name] = grad()
-        else:
-            start, dest = base[name]
-            if fused is not None:
-                fused(start, dest)
-            else:
-                torch.sub(start, grad(), out=dest)
-            out[name] = dest
-
     a_last = acts[-1]
     n_hidden = len(acts) - 1
-    if out_names[0] in want:
+    K = g_f.shape[0]
+    name = out_names[0]
+    if name in want:
         if a_last.dim() == 2:  # linear student on shared inputs: (K, B) @ (B, D)
-            put(out_names[0], lambda: torch.mm(g_f, a_last).mul_(s_out),
-                lambda st, d: torch.addmm(st, g_f, a_last, alpha=-s_out, out=d))
+            if base is None:
+                out[name] = torch.mm(g_f, a_last).mul_(s_out * scale)
+            else:
+                start, dest = base[name]
+                out[name] = torch.addmm(start, g_f, a_last, alpha=-s_out * scale, out=dest)
+        else:  # (K, 1, B) @ (K, B, h)
+            gf3 = g_f.view(K, 1, B)
+            if base is None:
+                out[name] = torch.bmm(gf3, a_last).mul_(s_out * scale).view(K, -1)
+            else:
+                start, dest = base[name]
+                torch.baddbmm(start.unsqueeze(1), gf3, a_last, alpha=-s_out * scale,
+                              out=dest.unsqueeze(1))
+                out[name] = dest
+    name = out_names[1]
+    if b_out is not None and name in want:
+        if base is None:
+            out[name] = g_f.sum(-1).mul_(scale)
         else:
-            gf3 = g_f.unsqueeze(1)
-            put(out_names[0], lambda: torch.bmm(gf3, a_last).squeeze(1).mul_(s_out),
-                lambda st, d: torch.baddbmm(st.unsqueeze(1), gf3, a_last, alpha=-s_out,
-                                            out=d.unsqueeze(1)))
-    if b_out is not None and out_names[1] in want:
-        put(out_names[1], lambda: g_f.sum(-1))
+            start, dest = base[name]
+            out[name] = torch.sub(start, g_f.sum(-1), alpha=scale, out=dest)
     if n_hidden == 0:
         return batch_loss, out
-    g_a = torch.mul((g_f * s_out).unsqueeze(-1), w_out.unsqueeze(1),  # (K, B, h)
+    # g_a = s_out g_f w_out^T, held without s_out
+    g_a = torch.mul(g_f.view(K, B, 1), w_out.unsqueeze(1),
                     out=_buffer(ws, ("ga", n_hidden), a_last.shape, a_last))
+    scale *= s_out
     for i in reversed(range(n_hidden)):
         Wt = work[f"w{i}"]
         s = 1.0 / math.sqrt(Wt.shape[1])
         g_z = _act_backward(ens, g_a, pres[i], acts[i + 1])
         a_in = acts[i]
         if i > 0:  # before the weights are updated (the update below may be in place)
-            g_a = torch.bmm(g_z, Wt.transpose(1, 2),
-                            out=_buffer(ws, ("ga", i), acts[i].shape, g_z)).mul_(s)
+            g_a = torch.bmm(g_z, Wt.transpose(1, 2), out=_buffer(ws, ("ga", i), a_in.shape, g_z))
         name = f"w{i}"
         if name in want:
             if a_in.dim() == 2:  # shared inputs (full batch): one (D, B) @ (B, K h) product
-                K, _, h = g_z.shape
+                h = g_z.shape[2]
                 gzf = g_z.transpose(0, 1).reshape(a_in.shape[0], K * h)
-
-                def grad_w(a_in=a_in, gzf=gzf, K=K, h=h, s=s):
-                    return torch.mm(a_in.T, gzf).mul_(s).view(-1, K, h).transpose(0, 1)
-                put(name, grad_w)
+                grad = torch.mm(a_in.T, gzf).mul_(s * scale).view(-1, K, h).transpose(0, 1)
+                if base is None:
+                    out[name] = grad
+                else:
+                    start, dest = base[name]
+                    out[name] = torch.sub(start, grad, out=dest)
+            elif base is None:
+                out[name] = torch.bmm(a_in.transpose(1, 2), g_z).mul_(s * scale)
             else:
-                aT = a_in.transpose(1, 2)
-                put(name, lambda aT=aT, g_z=g_z, s=s: torch.bmm(aT, g_z).mul_(s),
-                    lambda st, d, aT=aT, g_z=g_z, s=s: torch.baddbmm(st, aT, g_z, alpha=-s,
-                                                                      out=d))
-        if f"b{i}" in work and f"b{i}" in want:
-            put(f"b{i}", lambda g_z=g_z: g_z.sum(1))
+                start, dest = base[name]
+                out[name] = torch.baddbmm(start, a_in.transpose(1, 2), g_z, alpha=-s * scale,
+                                          out=dest)
+        name = f"b{i}"
+        if name in work and name in want:
+            if base is None:
+                out[name] = g_z.sum(1).mul_(scale)
+            else:
+                start, dest = base[name]
+                out[name] = torch.sub(start, g_z.sum(1), alpha=scale, out=dest)
+        scale *= s
     return batch_loss, out

@@ -205,8 +205,8 @@ class Ensemble:
             scale = 1.0 / math.sqrt(self.input_dim)
             if X.dim() == 2:
                 f = (X @ w.T).T * scale
-            else:
-                f = torch.bmm(X, w.unsqueeze(-1)).squeeze(-1) * scale
+            else:  # (K, 1, D) @ (K, D, n): a row times a matrix (faster than a matrix times a column)
+                f = torch.bmm(w.unsqueeze(1), X.transpose(1, 2)).squeeze(1) * scale
             return f if b is None else f + b.unsqueeze(-1)
         a = X
         if X.dim() == 2 and not _needs_grad(X, params):
@@ -222,9 +222,10 @@ class Ensemble:
         w_out = params["w_out"]
         scale = 1.0 if self.arch == "committee" else 1.0 / math.sqrt(w_out.shape[-1])
         b_out = params.get("b_out")
+        aT = a.transpose(1, 2)  # the readout as (K, 1, h) @ (K, h, n): a row times a matrix
         if b_out is None:
-            return torch.bmm(a, w_out.unsqueeze(-1)).squeeze(-1) * scale
-        return torch.baddbmm(b_out[:, None, None], a, w_out.unsqueeze(-1), alpha=scale).squeeze(-1)
+            return torch.bmm(w_out.unsqueeze(1), aT).squeeze(1) * scale
+        return torch.baddbmm(b_out[:, None, None], w_out.unsqueeze(1), aT, alpha=scale).squeeze(1)
 
 
 def _needs_grad(X: torch.Tensor, params) -> bool:

@@ -65,8 +65,9 @@ the mask, as are the velocity and the SAM perturbation, and the weights are re-m
 mask after each step; the velocity of a pruned weight is exactly zero throughout.
 
 Divergence: when a member's batch loss or any of its updated parameters is not finite (checked at every
-step through one per-member sum of the batch loss and all updated parameters, so finite values whose sum
-overflows, ~1e38 in float32, count too), the member is marked diverged at that step (the reported step is
+step through one sum of the batch losses and updated parameters of all members, read on the host, and
+only when that is not finite through one such sum per member, so finite values whose sum overflows,
+~1e38 in float32, count too), the member is marked diverged at that step (the reported step is
 exact), its parameters (and velocity) stay at the last finite values (the update that would
 have made them non-finite is dropped) and it is never updated again; the others go on unaffected.
 Its ``train_loss`` in the report is NaN, as are its checkpoint and history losses from then on.
@@ -75,14 +76,23 @@ Gradients: written out by hand for the three architectures and losses (``models.
 against autograd in the tests); the step w - lr g (momentum: v <- mu v + g) is fused into the
 weight-gradient product, with the per-member learning rate folded into the loss slope.
 
+Layout: on a CPU the members train in chunks of equal size, one chunk after the other, each for the
+whole run (``_member_chunks``: as many members as keep about ``_CHUNK_BYTES`` of working set, so the
+step's products and passes run from cache; on other devices one chunk). A chunk's trainable params,
+and its velocities, live in two flat buffers (param-major, hidden weight matrices transposed to
+(fan_in, h)): each step writes the new values into the spare buffer and swaps, and the mask and the
+divergence sum are one operation each on a flat buffer. The chunking depends on the shapes only.
+
 Randomness: member k owns one ``torch.Generator`` seeded with ``seeds[k]`` (on the CPU), used for its
-data order (one ``randperm`` per epoch) and its Langevin noise, which is drawn in chunks of
-``max(1, 1024 // n_k)`` steps (n_k: that member's trainable parameter count). Nothing a member
-draws depends on K or on the other members, so a member's trajectory inside an ensemble equals its
-trajectory alone (up to float rounding of the batched products).
+data order (one ``randperm`` per epoch) and, if its T_k > 0, its Langevin noise, which is drawn in
+chunks of ``max(1, 1024 // n_k)`` steps (n_k: that member's trainable parameter count); a member
+with T_k = 0 draws no noise. Nothing a member draws depends on K or on the other members, so a
+member's trajectory inside an ensemble (in any chunk) equals its trajectory alone (up to float
+rounding of the batched products).
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -97,6 +107,8 @@ from .schedules import Schedule
 from .validation import check_choice, check_int, check_seeds, per_member
 
 _NOISE_CHUNK = 1024  # noise numbers drawn per member per generator call (independent of K)
+_CHUNK_BYTES = 1 << 22  # CPU: working set of one chunk of members trained together (_member_chunks)
+_MIN_CHUNK = 8  # CPU: fewest members per chunk (fewer would pay the per-operation overhead)
 DEFAULT_EPOCHS = 100
 
 
@@ -272,13 +284,16 @@ def _member_view(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 
 class _MemberRandom:
-    """Per-member generators: data order and Langevin noise (see the module docstring)."""
+    """Per-member generators: data order and Langevin noise (see the module docstring). Only the
+    members with ``noisy[k]`` draw noise (the others get zeros), so a member's draws never depend
+    on the temperatures of the others."""
 
-    def __init__(self, seeds: tuple[int, ...], n_noise: int, dtype, device):
+    def __init__(self, seeds: tuple[int, ...], n_noise: int, dtype, device, noisy=None):
         self.gens = [torch.Generator().manual_seed(s) for s in seeds]
+        self.noisy = [k for k in range(len(seeds)) if noisy is None or noisy[k]]
         self.n = n_noise
         self.chunk = max(1, _NOISE_CHUNK // max(n_noise, 1))
-        self.buf = torch.empty((len(seeds), self.chunk, n_noise), dtype=dtype)
+        self.buf = torch.zeros((len(seeds), self.chunk, n_noise), dtype=dtype)
         self.pos = self.chunk
         self.device = device
 
@@ -292,8 +307,8 @@ class _MemberRandom:
         """(K, n_noise) standard normals for one step."""
         if self.pos == self.chunk:
             flat = self.buf.view(len(self.gens), -1)
-            for k, g in enumerate(self.gens):
-                torch.randn(flat.shape[1], generator=g, dtype=flat.dtype, out=flat[k])
+            for k in self.noisy:
+                torch.randn(flat.shape[1], generator=self.gens[k], dtype=flat.dtype, out=flat[k])
             self.dev_buf = self.buf.to(self.device)
             self.pos = 0
         self.pos += 1
@@ -346,6 +361,15 @@ class _Rule:
         noise = np.where(m > 0, 1.0 / np.where(m > 0, root, 1.0), 0.0) if self.momentum \
             else root
         return np.stack([m, m, noise, m, m], -1)
+
+    def members(self, sl: slice) -> "_Rule":
+        """The rule of members ``sl``: the same flags and views of this rule's coefficients (so
+        :meth:`at` on either moves both)."""
+        part = copy.copy(self)
+        for n in ("lr", "lrwd", "noise", "lr1mu", "lrmu", "rho", "mu", "wd", "minus_one"):
+            setattr(part, n, getattr(self, n)[sl])
+        part.v = {key: t[sl] for key, t in self.v.items()}
+        return part
 
     def at(self, step: int):
         if self.shared:
@@ -426,55 +450,120 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None,
         seeds = check_seeds("seeds", seeds, K)
 
     names = ens.trainable
-    params = ens.params
     dev, dt = ens.device, ens.dtype
     rule = _Rule(lr, wd, T, rho, mu, nesterov, P, table, groups, dt, dev)
-    sizes = [params[n][0].numel() for n in names]
-
     with torch.no_grad():
         for name, m in masks.items():
-            params[name].mul_(m)
-    alive = torch.ones(K, dtype=torch.bool, device=dev)
-    snapshots: dict[int, dict[str, torch.Tensor]] = {}
-    ck_loss: dict[int, np.ndarray] = {}
-    ck_err: dict[int, np.ndarray] = {}
-    hist_loss, hist_err = [], []
-    if first in checkpoints or cfg.history:
-        with torch.no_grad():
-            f = ens._forward(X, params)
-            lo0 = pointwise_loss(f, y, loss).mean(-1).double().cpu().numpy()
-            er0 = pointwise_error(f, y, loss).mean(-1).double().cpu().numpy()
-        if cfg.history:
-            hist_loss.append(lo0)
-            hist_err.append(er0)
-        if first in checkpoints:
-            snapshots[first] = {n: p.detach().clone() for n, p in params.items()}
-            ck_loss[first], ck_err[first] = lo0.copy(), er0.copy()
-    rng = _MemberRandom(seeds, sum(sizes), dt, dev) if stochastic else None
+            ens.params[name].mul_(m)
+        run = _Run(ens, X, y, loss, names, masks, rule, seeds if stochastic else None, T > 0,
+                   B, epochs, n_steps, per_epoch, first, checkpoints, cfg.history)
+        for members in _member_chunks(ens, B, rule.momentum):
+            run.train_members(members)
+    return run.report()
 
-    diverged_step = torch.full((K,), -1, dtype=torch.int64, device=dev)
-    state = _State(alive, diverged_step)
-    step = 0
-    first_step = min(first * per_epoch, n_steps)
-    # The loop works on a dict of tensors in a working layout, double-buffered: each step writes
-    # the new params (and velocities) into the spare buffers and swaps; the results are copied
-    # into the tensors of ens.params at the end, so training is in place for the caller. Hidden
-    # weight matrices are held transposed, (K, fan_in, h) contiguous, for faster products.
-    tr = {n for n in names if ens.arch != "linear" and n.startswith("w") and n != "w_out"}
-    to_work = lambda n, p: p.transpose(1, 2).contiguous() if n in tr else p.detach().clone()  # noqa
-    from_work = lambda n, p: p.transpose(1, 2).clone() if n in tr else p.detach().clone()  # noqa
-    with torch.no_grad():
-        work = {n: to_work(n, p) for n, p in params.items()}
-        spare = {n: torch.empty_like(work[n]) for n in names}
+
+def _member_chunks(ens: Ensemble, B: int, momentum: bool) -> list[slice]:
+    """Contiguous chunks of members trained one after the other (each for the whole run). On a
+    CPU a chunk holds as many members as keep its working set (params, spare buffers and
+    velocities, the gathered batch and the (B, h) intermediates) near ``_CHUNK_BYTES``, so the
+    step's products and passes run from cache; chunks are of equal size (within one member).
+    Elsewhere (CUDA) all members form one chunk. The chunking depends on the shapes only."""
+    K = ens.n_members
+    if ens.device.type != "cpu":
+        return [slice(0, K)]
+    n_params = sum(p[0].numel() for p in ens.params.values())
+    widths = (ens.input_dim,) + tuple(ens.hidden)
+    per_member = ens.params[ens.trainable[0]].element_size() * (
+        n_params * (4 if momentum else 2) + B * (sum(widths) + 2 * sum(ens.hidden) + 4))
+    size = max(_MIN_CHUNK, _CHUNK_BYTES // per_member)
+    n_chunks = -(-K // size)
+    size = -(-K // n_chunks)
+    return [slice(i, min(i + size, K)) for i in range(0, K, size)]
+
+
+class _Run:
+    """One call of :func:`train`: the inputs shared by all members and the report, filled in one
+    chunk of members at a time (:meth:`train_members`)."""
+
+    def __init__(self, ens, X, y, loss, names, masks, rule, seeds, noisy, B, epochs, n_steps,
+                 per_epoch, first, checkpoints, history):
+        K = ens.n_members
+        self.ens, self.X, self.y, self.loss, self.names, self.masks = ens, X, y, loss, names, masks
+        self.rule, self.seeds, self.noisy, self.B = rule, seeds, noisy, B
+        self.epochs, self.n_steps, self.per_epoch, self.first = epochs, n_steps, per_epoch, first
+        self.checkpoints, self.history = checkpoints, history
+        self.sizes = [ens.params[n][0].numel() for n in names]
+        dev = ens.device
+        self.alive = torch.ones(K, dtype=torch.bool, device=dev)
+        self.diverged_step = torch.full((K,), -1, dtype=torch.int64, device=dev)
+        self.final_loss, self.final_err = np.empty(K), np.empty(K)
+        self.snapshots = {e: {n: torch.empty_like(p) for n, p in ens.params.items()}
+                          for e in checkpoints}
+        self.ck_loss = {e: np.empty(K) for e in checkpoints}
+        self.ck_err = {e: np.empty(K) for e in checkpoints}
+        rows = epochs - first + 1
+        self.hist_loss = np.empty((rows, K)) if history else None
+        self.hist_err = np.empty((rows, K)) if history else None
+        # hidden weight matrices are held transposed, (K, fan_in, h) contiguous (faster products)
+        self.tr = {n for n in ens.params
+                   if ens.arch != "linear" and n.startswith("w") and n != "w_out"}
+        self.steps = 0
+
+    def _record(self, epoch: int, sl: slice, X, y, work, alive):
+        """Checkpoint and history entries of members ``sl`` after ``epoch``."""
+        if epoch in self.checkpoints:
+            for n, p in work.items():
+                self.snapshots[epoch][n][sl] = p.transpose(1, 2) if n in self.tr else p
+        if epoch in self.checkpoints or self.history:
+            lo, er = _evaluate_work(self.ens, X, y, work, self.loss, alive)
+            if epoch in self.checkpoints:
+                self.ck_loss[epoch][sl], self.ck_err[epoch][sl] = lo, er
+            if self.history:
+                self.hist_loss[epoch - self.first, sl] = lo
+                self.hist_err[epoch - self.first, sl] = er
+
+    def train_members(self, sl: slice):
+        """The whole run of members ``sl``, on a dict of tensors in a working layout,
+        double-buffered: each step writes the new params (and velocities) into the spare buffers
+        and swaps; the results are copied into the tensors of ens.params at the end, so training
+        is in place for the caller."""
+        ens, names, rule = self.ens, self.names, self.rule.members(sl)
+        X = self.X if self.X.dim() == 2 else self.X[sl]
+        y = self.y if self.y.dim() == 1 else self.y[sl]
+        P, B, per_epoch, n_steps = X.shape[-2], self.B, self.per_epoch, self.n_steps
+        minibatch = B < P
+        tr = self.tr
+        to_work = lambda n, p: p[sl].transpose(1, 2) if n in tr else p[sl]  # noqa: E731
+        alive = self.alive[sl]
+        state = _State(alive, self.diverged_step[sl])
+        shapes = {n: tuple(to_work(n, ens.params[n]).shape) for n in names}
+        state.slots = _Slots(shapes, ens.dtype, ens.device)
+        work = {n: to_work(n, p).clone() for n, p in ens.params.items() if n not in shapes}
+        work.update(state.slots.views[0])
+        for n in names:
+            work[n].copy_(to_work(n, ens.params[n]))
+        spare = dict(state.slots.views[1])
+        masks = {n: to_work(n, m).contiguous() for n, m in self.masks.items()}
+        if masks:  # one flat multiplier of the update: the masks where given, else ones
+            state.mask = torch.ones_like(state.slots.cur)
+            off = 0
+            for n in names:
+                size = math.prod(shapes[n])
+                if n in masks:
+                    state.mask[off:off + size].view(shapes[n]).copy_(masks[n])
+                off += size
         if rule.momentum:
-            state.vel = {n: torch.zeros_like(work[n]) for n in names}
-            state.vspare = {n: torch.empty_like(work[n]) for n in names}
-        masks_w = {n: to_work(n, m) for n, m in masks.items()}
-        batches = _Batches(X, y, K, B) if minibatch else None
-        state.ws = {}  # reused intermediates of the backward pass
+            state.vslots = _Slots(shapes, ens.dtype, ens.device, zero=True)
+            state.vel, state.vspare = dict(state.vslots.views[0]), dict(state.vslots.views[1])
+        rng = None if self.seeds is None else _MemberRandom(
+            self.seeds[sl], sum(self.sizes), ens.dtype, ens.device, self.noisy[sl])
+        batches = _Batches(X, y, work[names[0]].shape[0], B) if minibatch else None
         step_fn = _momentum_step if rule.momentum else _step
         scheduled = rule.scheduled
-        for epoch in range(1, epochs + 1):
+        first = self.first
+        self._record(first, sl, X, y, work, alive)
+        step = 0
+        for epoch in range(1, self.epochs + 1):
             if epoch <= first:  # skipped: the same random draws as the uninterrupted run
                 n_skip = min(per_epoch, n_steps - step)
                 if minibatch:
@@ -490,44 +579,36 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None,
                 Xb, yb = batches.get(b) if minibatch else (X, y)
                 if scheduled:
                     rule.at(step)
-                step_fn(ens, work, spare, Xb, yb, loss, names, masks_w, rule, rng, sizes, state,
-                        step)
+                step_fn(ens, work, spare, Xb, yb, self.loss, names, masks, rule, rng,
+                        self.sizes, state, step)
                 step += 1
-            if epoch in checkpoints:
-                snapshots[epoch] = {n: from_work(n, p) for n, p in work.items()}
-            if epoch in checkpoints or cfg.history:
-                lo, er = _evaluate_work(ens, X, y, work, loss, alive)
-                if epoch in checkpoints:
-                    ck_loss[epoch], ck_err[epoch] = lo, er
-                if cfg.history:
-                    hist_loss.append(lo)
-                    hist_err.append(er)
+            self._record(epoch, sl, X, y, work, alive)
+        self.steps = step - min(first * per_epoch, n_steps)
+        lo, er = _evaluate_work(ens, X, y, work, self.loss, alive)
+        self.final_loss[sl], self.final_err[sl] = lo, er
         for n in names:
-            params[n].copy_(work[n].transpose(1, 2) if n in tr else work[n])
+            ens.params[n][sl] = work[n].transpose(1, 2) if n in tr else work[n]
 
-    with torch.no_grad():
-        f = ens._forward(X, params)
-        final_loss = pointwise_loss(f, y, loss).mean(-1)
-        final_err = pointwise_error(f, y, loss).mean(-1)
-    diverged = (~alive).cpu().numpy()
-    final_loss = final_loss.double().cpu().numpy()
-    final_loss[diverged] = np.nan
-    return TrainReport(diverged=diverged, diverged_step=diverged_step.cpu().numpy(),
-                       train_loss=final_loss, train_error=final_err.double().cpu().numpy(),
-                       checkpoints=snapshots, steps=step - first_step, epochs=epochs,
-                       start_epoch=first,
-                       checkpoint_loss=ck_loss, checkpoint_error=ck_err,
-                       loss_history=np.stack(hist_loss) if cfg.history else None,
-                       error_history=np.stack(hist_err) if cfg.history else None)
+    def report(self) -> TrainReport:
+        return TrainReport(diverged=(~self.alive).cpu().numpy(),
+                           diverged_step=self.diverged_step.cpu().numpy(),
+                           train_loss=self.final_loss, train_error=self.final_err,
+                           checkpoints=self.snapshots, steps=self.steps, epochs=self.epochs,
+                           start_epoch=self.first,
+                           checkpoint_loss=self.ck_loss, checkpoint_error=self.ck_err,
+                           loss_history=self.hist_loss, error_history=self.hist_err)
 
 
 class _State:
-    """Divergence bookkeeping of a training run: ``alive`` (K,) bool, ``diverged_step`` (K,)
-    int64 and whether any member has diverged yet (a Python bool, so that the common case of no
-    divergence costs one host read per step)."""
+    """Per chunk of members: the double-buffered storage of the trainable params (``slots``) and
+    velocities (``vslots``), the update's mask, the backward pass's reused intermediates
+    (``ws``), and the divergence bookkeeping: ``alive`` (C,) bool, ``diverged_step`` (C,) int64
+    and whether any member has diverged yet (a Python bool)."""
 
     def __init__(self, alive: torch.Tensor, diverged_step: torch.Tensor):
         self.alive, self.diverged_step, self.any_dead = alive, diverged_step, False
+        self.ws: dict = {}
+        self.mask = None
 
     def check(self, total: torch.Tensor, step: int):
         """Mark the members whose ``total`` is not finite as diverged at ``step``."""
@@ -540,6 +621,57 @@ class _State:
             self.diverged_step.masked_fill_(newly, step)
             alive &= ok
             self.any_dead = True
+
+    def check_update(self, batch_loss: torch.Tensor, new: dict, names, step: int):
+        """Divergence check of a step (module docstring): one sum of every batch loss and updated
+        param of the chunk, read on the host; only when it is not finite (or a member is already
+        dead), one such sum per member."""
+        if not self.any_dead and _all_finite(torch.add(batch_loss.sum(), self.slots.spare.sum())):
+            return
+        K = batch_loss.shape[0]
+        total = batch_loss.clone()
+        for name in names:
+            total.add_(new[name].reshape(K, -1).sum(1))
+        self.check(total, step)
+
+
+def _all_finite(total: torch.Tensor) -> bool:
+    """Whether a 0-dim sum is finite: the one host read of a step (a device sync on CUDA)."""
+    return math.isfinite(total.item())
+
+
+class _Slots:
+    """Two flat buffers, each holding a chunk's trainable params (or velocities) in the working
+    layout, param-major (param n a contiguous (C, ...) block of it), and their views: ``cur``
+    holds the values now, ``spare`` receives the update; :meth:`swap` exchanges the two (in the
+    dicts of views given), so elementwise work on all params at once (the mask, the divergence
+    sum) is one operation on a flat buffer."""
+
+    def __init__(self, shapes: dict, dtype, device, zero: bool = False):
+        sizes = {n: math.prod(s) for n, s in shapes.items()}
+        alloc = torch.zeros if zero else torch.empty
+        self.flat = [alloc(sum(sizes.values()), dtype=dtype, device=device) for _ in range(2)]
+        self.views = []
+        for f in self.flat:
+            views, off = {}, 0
+            for n, s in shapes.items():
+                views[n] = f[off:off + sizes[n]].view(s)
+                off += sizes[n]
+            self.views.append(views)
+        self.i = 0
+
+    @property
+    def cur(self) -> torch.Tensor:
+        return self.flat[self.i]
+
+    @property
+    def spare(self) -> torch.Tensor:
+        return self.flat[1 - self.i]
+
+    def swap(self, cur: dict, spare: dict):
+        self.i = 1 - self.i
+        cur.update(self.views[self.i])
+        spare.update(self.views[1 - self.i])
 
 
 class _Batches:
@@ -554,17 +686,24 @@ class _Batches:
         self.x_flat, self.y_flat = X.dim() == 3, y.dim() == 2
         self.xbuf = torch.empty((K * B, self.X.shape[1]), dtype=X.dtype, device=X.device)
         self.ybuf = torch.empty((K * B,), dtype=y.dtype, device=y.device)
+        self.offsets = self.P * torch.arange(K, device=X.device).unsqueeze(1)
 
     def new_epoch(self, perm: torch.Tensor):
-        self.perm = perm
+        """The epoch's orders (K, P), rearranged so that each batch's K B indices are contiguous."""
+        K, B, P = self.K, self.B, self.P
+        n_full = P // B
+
+        def by_batch(p):
+            full = p[:, :n_full * B].view(K, n_full, B).transpose(0, 1).reshape(n_full, K * B)
+            return list(full) + ([p[:, n_full * B:].reshape(-1)] if n_full * B < P else [])
+        self.perm = by_batch(perm)
         if self.x_flat or self.y_flat:
-            self.perm_flat = perm + self.P * torch.arange(self.K, device=perm.device).unsqueeze(1)
+            self.perm_flat = by_batch(perm + self.offsets)
 
     def get(self, b: int):
         K, B = self.K, self.B
-        sl = slice(b * B, (b + 1) * B)
-        idx = self.perm[:, sl].reshape(-1)
-        idx_flat = self.perm_flat[:, sl].reshape(-1) if self.x_flat or self.y_flat else None
+        idx = self.perm[b]
+        idx_flat = self.perm_flat[b] if self.x_flat or self.y_flat else None
         n = idx.numel()
         full = n == K * B
         Xb = torch.index_select(self.X, 0, idx_flat if self.x_flat else idx,
@@ -575,13 +714,11 @@ class _Batches:
 
 
 def _step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, sizes, state, step):
-    """One batched plain (S)GD / Langevin update of all members: writes the new params into
-    ``spare`` and swaps the entries of ``work`` and ``spare``; marks members that diverge at this
-    step and keeps their previous params (gradients: models._backward, checked against autograd
-    in the tests)."""
-    K = rule.lr.shape[0]
+    """One batched plain (S)GD / Langevin update of a chunk of members: writes the new params
+    into ``spare`` and swaps the entries of ``work`` and ``spare``; marks members that diverge at
+    this step and keeps their previous params (gradients: models._backward, checked against
+    autograd in the tests)."""
     lr_t = rule.lr
-    use_noise = rule.use_noise
     base = {}
     for n in names:
         p, d = work[n], spare[n]
@@ -596,26 +733,21 @@ def _step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, sizes, state,
     else:
         batch_loss, new = descend(ens, work, Xb, yb, loss, names, coef=lr_t, base=base,
                                   ws=state.ws)
-    noise = rng.noise() if use_noise else None
-    offset = 0
-    total = batch_loss.clone()  # per member: batch loss + the sum of every updated param
-    for name, size in zip(names, sizes):
-        cand = new[name]
-        if use_noise:
+    if rule.use_noise:
+        noise, offset = rng.noise(), 0
+        for name, size in zip(names, sizes):
+            cand = new[name]
             xi = noise[:, offset:offset + size].view(cand.shape)  # in the working layout
             cand.addcmul_(rule.v["noise", cand.dim()], xi)
-        offset += size
-        m = masks.get(name)
-        if m is not None:
-            cand.mul_(m)  # masks the whole update and keeps pruned weights exactly zero
-        total.add_(cand.reshape(K, -1).sum(1))
-    state.check(total, step)
+            offset += size
+    if state.mask is not None:
+        state.slots.spare.mul_(state.mask)  # masks the whole update: pruned weights stay zero
+    state.check_update(batch_loss, new, names, step)
     if state.any_dead:
         alive = state.alive
         for name in names:
             torch.where(_member_view(alive, new[name]), new[name], work[name], out=new[name])
-    for name in names:
-        work[name], spare[name] = new[name], work[name]
+    state.slots.swap(work, spare)
 
 
 def _momentum_step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, sizes, state, step):
@@ -624,7 +756,6 @@ def _momentum_step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, size
     then w' = w - lr v' (Nesterov: w - lr (g + mu v') = w - lr (1 + mu) v' + lr mu v). New params
     and velocities go into the spare buffers, which are swapped in; a member that diverges keeps
     its previous params and velocity."""
-    K = rule.lr.shape[0]
     vel, vspare = state.vel, state.vspare
     base = {}
     for n in names:
@@ -641,36 +772,33 @@ def _momentum_step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, size
     else:
         batch_loss, newv = descend(ens, work, Xb, yb, loss, names, coef=rule.minus_one,
                                    base=base, ws=state.ws)
-    noise = rng.noise() if rule.use_noise else None
-    offset = 0
-    total = batch_loss.clone()  # per member: batch loss + the sum of every updated param
-    for name, size in zip(names, sizes):
-        v_new, p, d = newv[name], work[name], spare[name]
-        if rule.use_noise:
+    if rule.use_noise:
+        noise, offset = rng.noise(), 0
+        for name, size in zip(names, sizes):
+            v_new = newv[name]
             xi = noise[:, offset:offset + size].view(v_new.shape)  # in the working layout
             v_new.addcmul_(rule.v["noise", v_new.dim()], xi)
-        offset += size
-        m = masks.get(name)
-        if m is not None:
-            v_new.mul_(m)  # the velocity of a pruned weight stays exactly zero
+            offset += size
+    if state.mask is not None:
+        state.vslots.spare.mul_(state.mask)  # the velocity of a pruned weight stays exactly zero
+    for name in names:
+        v_new, p, d = newv[name], work[name], spare[name]
         if rule.nesterov:
             torch.addcmul(p, rule.v["lr1mu", p.dim()], v_new, value=-1.0, out=d)
             d.addcmul_(rule.v["lrmu", p.dim()], vel[name])
         else:
             torch.addcmul(p, rule.v["lr", p.dim()], v_new, value=-1.0, out=d)
-        if m is not None:
-            d.mul_(m)
-        total.add_(d.reshape(K, -1).sum(1))
-    state.check(total, step)
+    if state.mask is not None:
+        state.slots.spare.mul_(state.mask)
+    state.check_update(batch_loss, spare, names, step)
     if state.any_dead:
         alive = state.alive
         for name in names:
             keep = _member_view(alive, spare[name])
             torch.where(keep, spare[name], work[name], out=spare[name])
             torch.where(keep, vspare[name], vel[name], out=vspare[name])
-    for name in names:
-        work[name], spare[name] = spare[name], work[name]
-        vel[name], vspare[name] = vspare[name], vel[name]
+    state.slots.swap(work, spare)
+    state.vslots.swap(vel, vspare)
 
 
 def _sam_point(work, names, grads, masks, rho_t):

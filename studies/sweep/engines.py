@@ -5,8 +5,13 @@ starts) whatever runs the groups, and fails with :class:`EngineError` before any
 that is impossible; :meth:`map_groups` then yields ``(group, outcomes, started, ended)`` as groups
 finish, in any order. The runner, in the calling process, is the store's only writer.
 
-- ``LocalEngine``: groups run in this process (workers=1) or in a pool of worker processes, each
-  with ``torch.set_num_threads(cores // workers)`` (two processes with two threads each ran 5-15x slower than with one each).
+- ``LocalEngine``: groups run in this process (workers=1) or in a pool of worker processes. Every
+  group runs on one torch thread (``GROUP_THREADS``), here as on a Dask worker: parallelism is across
+  processes, one group each, so the numbers of a group never depend on how many threads ran it
+  (on a shared 2-core machine, one group on two threads ran 12x slower than on one, the threads
+  waiting on each other; two processes with two threads each ran 5-15x slower than with one each).
+  A sweep of one large group is split into parts by the plan (``studies.sweep.plan``), which
+  ``--workers 2`` runs side by side.
 - ``DaskEngine``: groups run as tasks on a Dask distributed cluster: the scheduler at ``address``
   (``tcp://HOST:PORT``, ``tls://HOST:PORT`` or a scheduler file; TLS credentials from Dask's
   configuration, docs/cluster.md), or, without an address, a ``LocalCluster`` that listens on
@@ -35,6 +40,7 @@ from .provenance import now
 from .study import TrialOutcome
 
 CONNECT_TIMEOUT_S = 5
+GROUP_THREADS = 1  # torch threads of the process running a group, whatever the engine (module docstring)
 DASK_RETRIES = 2
 ADDRESS_SCHEMES = ("tcp://", "tls://", "ws://", "wss://", "ucx://")
 
@@ -101,7 +107,8 @@ def _run_as_json(study_name, group, threads: int | None = None) -> tuple[str, st
 
 
 class LocalEngine:
-    """Groups run in this process (``workers=1``) or in a pool of ``workers`` processes."""
+    """Groups run in this process (``workers=1``) or in a pool of ``workers`` processes, each group on
+    ``GROUP_THREADS`` torch threads (this process's setting is restored afterwards)."""
 
     def __init__(self, workers: int = 1):
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -126,12 +133,18 @@ class LocalEngine:
             print(f"prunelab: --workers {self.workers} capped at {workers} ({len(groups)} group(s) to run, "
                   f"{cores} core(s))", file=sys.stderr)
         if workers == 1:
-            for g in groups:
-                outcomes, started, ended = _run(study_name, g)
-                yield g, outcomes, started, ended
+            import torch
+
+            before = torch.get_num_threads()
+            torch.set_num_threads(GROUP_THREADS)
+            try:
+                for g in groups:
+                    outcomes, started, ended = _run(study_name, g)
+                    yield g, outcomes, started, ended
+            finally:
+                torch.set_num_threads(before)
             return
-        threads = max(1, cores // workers)
-        with ProcessPoolExecutor(workers, initializer=_set_threads, initargs=(threads,)) as pool:
+        with ProcessPoolExecutor(workers, initializer=_set_threads, initargs=(GROUP_THREADS,)) as pool:
             futures = {pool.submit(_run_as_json, study_name, g): g for g in groups}
             for f in as_completed(futures):
                 text, started, ended = f.result()
@@ -264,7 +277,7 @@ class DaskEngine:
         token = uuid.uuid4().hex[:8]
         futures = {}
         for i, g in enumerate(groups):
-            f = self.client.submit(_run_as_json, study_name, g, 1, key=f"prunelab-{study_name}-{token}-{i}",
+            f = self.client.submit(_run_as_json, study_name, g, GROUP_THREADS, key=f"prunelab-{study_name}-{token}-{i}",
                                    pure=False, retries=self.retries, priority=-i)
             futures[f] = g
         try:

@@ -2,7 +2,11 @@
 
 Planning is a deterministic function of the spec: trials (in spec order) are grouped by the study's
 ``group_key`` into ensembles of at most ``max_group_size`` members, so the same spec gives the same
-groups whatever the engine or the number of workers. Every trial is validated here (the spec's
+groups whatever the engine or the number of workers. A plan of fewer than ``SPLIT_TARGET`` groups
+splits each into up to ``ceil(SPLIT_TARGET / groups)`` contiguous parts of near-equal size, none of
+fewer than ``MIN_PART`` trials, so that a sweep of one or two large groups can keep several workers
+busy; the split too depends on the spec alone (splitting changes the rounding of the batched
+products, so it is never made per number of workers). Every trial is validated here (the spec's
 structure and types by :func:`studies.sweep.spec.validate`, cross-field rules by the study's
 ``check_trial``), so a bad spec is refused before any work starts.
 
@@ -28,6 +32,8 @@ class Plan:
 
 
 MAX_TRIALS = 20_000  # a larger plan is refused unless asked for (``--max-trials``): it is likely a typo
+SPLIT_TARGET = 4  # a plan of fewer groups splits them into parts (module docstring)
+MIN_PART = 8  # no part of a split group has fewer trials (smaller ensembles batch worse)
 
 
 def plan(spec: dict, max_trials: int = MAX_TRIALS) -> Plan:
@@ -59,7 +65,26 @@ def plan(spec: dict, max_trials: int = MAX_TRIALS) -> Plan:
     for members in by_key.values():
         for i in range(0, len(members), study.max_group_size):
             groups.append(members[i:i + study.max_group_size])
-    return Plan(study, spec, spec_hash(spec), trials, groups)
+    return Plan(study, spec, spec_hash(spec), trials, split_groups(groups))
+
+
+def split_groups(groups: list[list]) -> list[list]:
+    """Fewer than ``SPLIT_TARGET`` groups: each split into up to ``ceil(SPLIT_TARGET / len(groups))``
+    contiguous parts of near-equal size (the first ones one trial larger), none smaller than
+    ``MIN_PART`` trials; otherwise the groups as they are."""
+    if not groups or len(groups) >= SPLIT_TARGET:
+        return groups
+    per = -(-SPLIT_TARGET // len(groups))
+    out = []
+    for g in groups:
+        parts = max(1, min(per, len(g) // MIN_PART))
+        size, extra = divmod(len(g), parts)
+        start = 0
+        for p in range(parts):
+            n = size + (p < extra)
+            out.append(g[start:start + n])
+            start += n
+    return out
 
 
 def pending_groups(p: Plan, done: set[str]) -> list[list[tuple[str, dict]]]:

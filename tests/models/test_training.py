@@ -199,3 +199,74 @@ def test_train_rejects_mismatched_labels():
     ens = models.make_ensemble("linear", 2, 3, seeds=[0, 1])
     with pytest.raises(ValueError, match="y must have shape"):
         models.train(ens, torch.randn(10, 3), torch.ones(9), models.TrainConfig(epochs=1))
+
+
+@pytest.mark.parametrize("cfg_kwargs,per_member", [
+    (dict(loss="logistic", batch_size=7, epochs=4, momentum=0.9, weight_decay=1e-3,
+          schedule=models.Schedule("step", milestones=(0.5,)), checkpoints=(0, 2, 4),
+          history=True), True),
+    (dict(loss="mse", batch_size=12, steps=9, sam_rho=0.05, langevin_T=0.01), False),
+    (dict(loss="hinge", epochs=5, momentum=0.5, nesterov=True, history=True), False),
+])
+def test_members_trained_in_chunks_equal_members_trained_together(cfg_kwargs, per_member,
+                                                                  monkeypatch):
+    """On a CPU the members train in chunks, each its whole run (models.training._member_chunks);
+    chunks of 3 give the run of one chunk, with a diverged member, masks, a short last batch,
+    resuming at an epoch, checkpoints and histories in the report."""
+    from models import training
+    K, P, D = 14, 40, 5
+    X, y = _data(P, D, K=K if per_member else None)
+    X = X * torch.linspace(1, 2, P, dtype=F64).unsqueeze(-1)
+    lr = np.linspace(0.05, 0.3, K)
+    if cfg_kwargs["loss"] == "mse":
+        lr[5] = 1e60  # diverges
+    kw = dict(arch="mlp", input_dim=D, hidden=(6,), activation="tanh", dtype=F64)
+    start = models.make_ensemble(n_members=K, seeds=range(K), **kw)
+    masks = models.magnitude_masks(start, np.linspace(0.0, 0.8, K))
+    runs = {}
+    for chunk in (10 ** 12, 1):
+        monkeypatch.setattr(training, "_CHUNK_BYTES", chunk)
+        monkeypatch.setattr(training, "_MIN_CHUNK", 3 if chunk == 1 else 1)
+        assert len(training._member_chunks(start, 7, True)) == (5 if chunk == 1 else 1)
+        ens = start.clone()
+        cfg = models.TrainConfig(lr=lr, **cfg_kwargs)
+        rep = models.train(ens, X, y, cfg, masks=masks, seeds=range(30, 30 + K))
+        cfg1 = models.TrainConfig(lr=lr, **{**cfg_kwargs, "checkpoints": (2,)})
+        resumed = models.train(start.clone(), X, y, cfg1, masks=masks, seeds=range(30, 30 + K),
+                               start_epoch=1)
+        runs[chunk] = (ens, rep, resumed)
+    (a, ra, sa), (b, rb, sb) = runs.values()
+    for n in a.params:
+        torch.testing.assert_close(a.params[n], b.params[n], rtol=1e-12, atol=1e-14)
+    for x, z in ((ra, rb), (sa, sb)):
+        np.testing.assert_array_equal(x.diverged, z.diverged)
+        np.testing.assert_array_equal(x.diverged_step, z.diverged_step)
+        np.testing.assert_allclose(x.train_loss, z.train_loss, rtol=1e-12)
+        np.testing.assert_allclose(x.train_error, z.train_error, rtol=1e-12)
+        assert x.steps == z.steps and x.epochs == z.epochs
+        for e in x.checkpoints:
+            np.testing.assert_allclose(x.checkpoint_loss[e], z.checkpoint_loss[e], rtol=1e-12)
+            for n in x.checkpoints[e]:
+                torch.testing.assert_close(x.checkpoints[e][n], z.checkpoints[e][n], rtol=1e-12,
+                                           atol=1e-14)
+        if x.loss_history is not None:
+            np.testing.assert_allclose(x.loss_history, z.loss_history, rtol=1e-12)
+            np.testing.assert_allclose(x.error_history, z.error_history, rtol=1e-12)
+    assert ra.diverged.sum() == (cfg_kwargs["loss"] == "mse") == ra.diverged[5]
+    assert set(ra.checkpoints) == set(cfg_kwargs.get("checkpoints", ()))
+
+
+def test_a_member_without_temperature_draws_no_noise():
+    """Noise is drawn only by members with T > 0, so a T = 0 member of a Langevin ensemble has the
+    data orders (and the trajectory) it has alone."""
+    K, P, D = 4, 30, 5
+    X, y = _data(P, D)
+    kw = dict(arch="mlp", input_dim=D, hidden=(4,), dtype=F64)
+    ens = models.make_ensemble(n_members=K, seeds=range(K), **kw)
+    cfg = models.TrainConfig(lr=0.2, epochs=4, batch_size=6, langevin_T=[0.05, 0.0, 0.1, 0.0])
+    models.train(ens, X, y, cfg, seeds=range(10, 10 + K))
+    for k in (1, 3):
+        one = models.make_ensemble(n_members=1, seeds=[k], **kw)
+        models.train(one, X, y, models.TrainConfig(lr=0.2, epochs=4, batch_size=6), seeds=[10 + k])
+        for n in ens.params:
+            torch.testing.assert_close(ens.params[n][k], one.params[n][0], rtol=1e-10, atol=1e-12)

@@ -66,6 +66,50 @@ def test_one_and_two_local_workers_give_identical_tables(reference, tmp_path, ca
     assert progress_counts(capsys.readouterr().err) == [0, 4, 8, 12, 16, 20, 24, 24]
 
 
+def one_group_spec():
+    """Sixteen small trials of one shape: one group by the study's key, which the plan splits in two."""
+    return {
+        "study": "intrinsic_dimension", "seeds": list(range(8)),
+        "base": {"ambient_dim": 16, "n_train": 200, "n_test": 200, "epochs": 10, "retrain_epochs": 5, "loss": "mse",
+                 "lr": 4.0, "sparsities": [0.5, 0.9], "dimension_method": None},
+        "grid": {"intrinsic_dim": [2, 4]},
+        "analysis": {"n_bootstrap": 50},
+    }
+
+
+def test_a_sweep_of_one_group_runs_in_parts_on_two_workers_with_the_same_table(tmp_path, capsys):
+    import torch
+
+    p = plan(one_group_spec())
+    assert len({p.study.group_key(t) for _, t in p.trials}) == 1
+    assert [[n for n, _ in g] for g in p.groups] == [[n for n, _ in p.trials[:8]], [n for n, _ in p.trials[8:]]]
+    threads = torch.get_num_threads()
+    run_spec(one_group_spec(), tmp_path / "w1", progress=False, engine=LocalEngine(workers=1))
+    assert torch.get_num_threads() == threads  # the in-process engine restores the caller's setting
+    run_spec(one_group_spec(), tmp_path / "w2", engine=LocalEngine(workers=2))
+    err = capsys.readouterr().err
+    # two worker processes, not capped, the progress moving once per part
+    assert "capped" not in err and progress_counts(err) == [0, 8, 16, 16]
+    pd.testing.assert_frame_equal(table(tmp_path / "w1"), table(tmp_path / "w2"))
+
+
+def test_the_plan_splits_only_few_groups_and_never_below_the_smallest_part():
+    from studies.sweep.plan import MIN_PART, SPLIT_TARGET, split_groups
+
+    def sizes(*lengths):
+        groups = [list(range(sum(lengths[:i]), sum(lengths[:i + 1]))) for i in range(len(lengths))]
+        out = split_groups(groups)
+        assert [x for g in out for x in g] == [x for g in groups for x in g]  # in order, each trial once
+        return [len(g) for g in out]
+
+    assert SPLIT_TARGET == 4 and MIN_PART == 8
+    assert sizes(48) == [12, 12, 12, 12]
+    assert sizes(15) == [15] and sizes(16) == [8, 8] and sizes(31) == [11, 10, 10]
+    assert sizes(40, 9) == [20, 20, 9]
+    assert sizes(4, 4, 4, 4, 4, 4) == [4] * 6 and sizes(64, 64, 64, 64) == [64] * 4
+    assert len(plan(engine_spec()).groups) == 6  # six groups of four: left as they are
+
+
 def test_the_cluster_prunelab_starts_listens_on_loopback_only_over_tls(cluster):
     assert cluster.scheduler_address.startswith("tls://127.0.0.1:")
     workers = cluster.client.scheduler_info()["workers"]
