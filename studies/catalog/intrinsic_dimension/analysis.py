@@ -48,16 +48,17 @@ RETRAINED = ("one_shot_retrained", "imp", "imp_reinit", "imp_random", "random")
 THEORY = {"one_shot": ("theory_test_error_one_shot", "in_domain_one_shot")}  # the others: theory_test_error
 LABELS = {"one_shot": "one-shot", "one_shot_retrained": "one-shot, retrained", "imp": "IMP (rewinding)",
           "imp_reinit": "IMP mask, re-initialised", "imp_random": "random mask (IMP counts)", "random": "random"}
-VARYING = ("manifold", "manifold_options", "student", "hidden", "noise", "label_noise", "loss", "n_train",
-           "standardize", "recipe", "lr", "momentum", "langevin_T", "sam_rho", "epochs", "batch_size",
-           "weight_decay", "ambient_dim", "rewind_epoch", "prune_scope", "teacher", "teacher_options")
-RESULT_SHADOWS = ("lr", "epochs", "batch_size", "momentum", "schedule", "retrain_epochs", "standardize",
-                  "max_train_error", "recipe", "ambient_dim")
+NOT_FAMILY = ("intrinsic_dim", "n_train", "pruning", "seed")  # what may differ inside a family (n: see below)
 
 
 def condition_columns(table: pd.DataFrame) -> list[str]:
     names = [f.name for f in dataclasses.fields(IntrinsicDimensionTrial)]
     return [c for c in names if c in table.columns]
+
+
+def varying(pt: pd.DataFrame, exclude=NOT_FAMILY) -> list[str]:
+    """The trial fields that take more than one value across a prunability table (but ``exclude``)."""
+    return [c for c in condition_columns(pt) if c not in exclude and pt[c].astype(str).nunique() > 1]
 
 
 def tolerance_list(analysis: dict) -> list[tuple[float, str]]:
@@ -167,6 +168,7 @@ def prunability_table(table: pd.DataFrame, analysis: dict) -> pd.DataFrame:
                        "ci_high": float(np.percentile(values[1:], hi_q)), "ceiling": bool(ceilings[0]),
                        "ladder_end": float(s[-1]), "reference_error": float(ref.mean()),
                        "dead_members": int(left_out.sum()), "unconverged_retrained": unconverged}
+                row["in_domain"], row["theory_prunability"] = False, np.nan
                 if th is not None:
                     th_tol = tol * th_dense if kind == "relative" else tol
                     row["theory_prunability"], row["theory_ceiling"] = prunability_with_censoring(s, th, th_dense,
@@ -184,17 +186,31 @@ def _is_dataset(kind) -> bool:
     return manifolds.is_dataset(str(kind))
 
 
+def family_labels(pt: pd.DataFrame) -> pd.Series:
+    """The family of every generated-data row: the fields that vary across the table (but d), with the
+    training-set size as n = N when it is fixed along d and as n/d = R when it grows with d."""
+    keys = varying(pt)
+    rest = pt[keys].astype(str).agg(", ".join, axis=1) if keys else pd.Series("", index=pt.index)
+    text = pd.Series([", ".join(f"{k}={v}" for k, v in zip(keys, row)) for row in
+                      pt[keys].astype(str).itertuples(index=False)] if keys else "", index=pt.index)
+    load = pd.Series("", index=pt.index)
+    if "n_train" in pt and pt["n_train"].nunique() > 1:
+        for _, g in pt.groupby(rest, sort=False):
+            ratio = g["n_train"] / g["intrinsic_dim"]
+            if g["n_train"].nunique() > 1 and np.allclose(ratio, ratio.iloc[0]):
+                load[g.index] = f"n/d={ratio.iloc[0]:g}"
+            else:
+                load[g.index] = "n=" + g["n_train"].astype(str)
+    return pd.Series([", ".join(x for x in (a, b) if x) for a, b in zip(text, load)], index=pt.index)
+
+
 def families(pt: pd.DataFrame):
-    """Families of generated-data conditions that differ only in intrinsic_dim, per curve and tolerance,
-    with a legend label each: ``(label, curve, tolerance, kind, rows sorted by d)``."""
+    """Families of generated-data conditions that differ only in intrinsic_dim (and a training set that
+    grows with it), per curve and tolerance: ``(label, curve, tolerance, kind, rows sorted by d)``."""
     synth = pt[~pt["real_data"]]
-    keys = [c for c in VARYING if c in synth.columns and synth[c].astype(str).nunique() > 1]
     if synth.empty:
         return
-    labels = synth[keys].astype(str).agg(", ".join, axis=1) if keys else pd.Series("", index=synth.index)
-    named = synth.assign(_family=[", ".join(f"{k}={v}" for k, v in zip(keys, row)) for row in
-                                  synth[keys].astype(str).itertuples(index=False)] if keys else "")
-    del labels
+    named = synth.assign(_family=family_labels(synth))
     for (fam, curve, tol, kind), g in named.groupby(["_family", "pruning", "tolerance", "tolerance_kind"],
                                                     sort=False):
         yield fam, curve, tol, kind, g.sort_values("intrinsic_dim")
@@ -296,8 +312,8 @@ def summarize(table: pd.DataFrame, analysis: dict) -> list[str]:
 
 
 def _condition_label(r, head: pd.DataFrame) -> str:
-    keys = [c for c in VARYING if c in head.columns and head[c].astype(str).nunique() > 1]
-    text = ", ".join(f"{k}={r[k]}" for k in keys if k != "intrinsic_dim")
+    keys = varying(head, exclude=("intrinsic_dim", "pruning", "seed"))
+    text = ", ".join(f"{k}={r[k]}" for k in keys)
     return text or str(r["manifold"])
 
 

@@ -7,7 +7,8 @@ retrain_epochs, standardize, max_train_error) come from the trial's ``recipe`` (
 - ``"plain"``: full-batch gradient descent at lr 2.0 for 300 epochs, no momentum, a constant rate,
   200 retraining epochs, raw inputs (the study's first protocol; its trials keep their names);
 - ``"converged"``: momentum 0.9 with a cosine schedule to 0, so the dense model ends on a plateau.
-  MLP: SGD with batches of min(100, n_train), lr 0.5, 30 epochs, inputs standardised by one global
+  MLP: SGD with batches of min(100, n_train), lr 0.5, 30 epochs or more (at least 600 steps), inputs
+  standardised by one global
   factor (``standardize = "global"``: the mean squared input coordinate is 1, so the scale of the inputs,
   and with it the effective step of the first layer, is the same at every d; a linear manifold's raw
   coordinates have variance d/D). Linear student: full batch, 300 epochs, raw inputs, and
@@ -39,6 +40,7 @@ SCHEDULES = ("constant", "cosine", "step")
 STANDARDIZE = ("none", "global", "coordinate")
 RECIPES = ("auto", "plain", "converged")
 CONVERGENCE_BOUND = 0.01  # dense train error of a converged member on generated (learnable) data
+MIN_STEPS = 600  # the converged MLP recipe trains for at least this many steps (30 epochs of 2,000 examples)
 
 
 @dataclass
@@ -146,8 +148,10 @@ def recipe(t: dict) -> dict:
         base = dict(lr=2.0, epochs=300, batch_size=None, momentum=0.0, schedule="constant", retrain_epochs=200,
                     standardize="none")
     elif mlp:
-        base = dict(lr=0.5, epochs=30, batch_size=min(100, t["n_train"]), momentum=0.9, schedule="cosine",
-                    retrain_epochs=None, standardize="global")
+        batch = min(100, t["n_train"]) if t.get("batch_size") is None else t["batch_size"]
+        steps_per_epoch = math.ceil(t["n_train"] / batch)
+        base = dict(lr=0.5, epochs=max(30, math.ceil(MIN_STEPS / steps_per_epoch)), batch_size=batch, momentum=0.9,
+                    schedule="cosine", retrain_epochs=None, standardize="global")
     else:
         base = dict(lr=None, epochs=300, batch_size=None, momentum=0.9, schedule="cosine", retrain_epochs=None,
                     standardize="none")

@@ -31,6 +31,7 @@ on-span overlap of each unit's pruned weights against its prediction.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
@@ -114,10 +115,13 @@ def _config(t0: dict, r0: dict, members: list[tuple[dict, dict]], lrs, epochs: i
         weight_decay=[t["weight_decay"] for t, _ in members], **kw)
 
 
-def _member(cfg: models.TrainConfig, k: int) -> models.TrainConfig:
-    """The config of member k alone (its scalar coefficients), for runs of that member's branches."""
-    pick = {name: getattr(cfg, name)[k] for name in ("lr", "momentum", "langevin_T", "sam_rho", "weight_decay")
-            if isinstance(getattr(cfg, name), (list, tuple))}
+COEFFICIENTS = ("lr", "momentum", "langevin_T", "sam_rho", "weight_decay")  # per-member coefficients of a run
+
+
+def _member(cfg: models.TrainConfig, k):
+    """The config of member k alone (its scalar coefficients), or of the members k (a list: theirs)."""
+    pick = {name: ([v[i] for i in k] if isinstance(k, list) else v[k]) for name in COEFFICIENTS
+            if isinstance(v := getattr(cfg, name), (list, tuple))}
     return replace(cfg, **pick)
 
 
@@ -126,8 +130,26 @@ def _plateau(report) -> np.ndarray:
     return converged(report.train_error, 1.0, report.loss_history)
 
 
+@contextmanager
+def one_thread():
+    """Torch on one thread while a group runs. This study's networks are small (a few hundred inputs and
+    units, batches of 100): a second intra-op thread only adds synchronisation, and on a shared 2-core
+    machine a process on torch's default two threads ran 13x slower (wall) than on one."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
     """Train the group's dense students as one ensemble, then prune each trial by its method."""
+    with one_thread():
+        return _run_group(group)
+
+
+def _run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
     t0 = group[0][1]
     recipes = [recipe(t) for _, t in group]
     r0 = recipes[0]
@@ -159,6 +181,14 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
     dense_test = metrics(dense, Xte, yte, loss=t0["loss"])
     failures = dense_failures(report.diverged, report.diverged_step, dense_test["error"], report.initial_loss,
                               report.train_loss)
+    baselines = {}
+    if pruning == "imp" and t0["imp_baselines"]:
+        ok = [k for k in range(len(group)) if not failures[k]]
+        try:
+            baselines = _imp_baselines(t0, group, ok, init, imp, X, y, cfg, data)
+        except Exception as e:  # noqa: BLE001 - the baselines of these trials failed together: each says why
+            for k in ok:
+                failures[k] = f"imp baselines: {type(e).__name__}: {e}"
     outcomes = []
     for k, (name, t) in enumerate(group):
         if failures[k]:
@@ -171,7 +201,7 @@ def run_group(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
                 if pruning == "one_shot":
                     rows = _one_shot_rows(ctx, results)
                 elif pruning == "imp":
-                    rows = _imp_rows(ctx, results, imp)
+                    rows = _imp_rows(ctx, results, imp, {b: v[k] for b, v in baselines.items()})
                 else:
                     rows = _random_rows(ctx, results, rewind)
                 _theory(ctx, results, rows)
@@ -285,27 +315,21 @@ def _dense_row(results: dict, t: dict, n_params: int, suffixes) -> dict:
     return row
 
 
-def _imp_rows(ctx: dict, results: dict, imp) -> list[dict]:
+def _imp_rows(ctx: dict, results: dict, imp, baselines: dict) -> list[dict]:
+    """Rows of trial k's IMP run: every round of the ladder, with its baselines' rounds (``baselines``:
+    name -> that trial's rounds)."""
     k, t = ctx["k"], ctx["t"]
     results["control_test_error"] = results["dense_test_error"]
     results["control_train_error"] = results["dense_train_error"]
-    own = _member_result(imp, k)
+    own = _subset_result(imp, [k])
     sub = ctx["init"].take([k])
     rounds = own.rounds[1:]
     sparsities = [rd.target_sparsity for rd in rounds]
     curves = {"": _rounds_rows(ctx, sparsities, lambda i: rounds[i].params, [rd.report for rd in rounds],
                                lambda i: rounds[i].masks, "")}
-    fresh = derive_seeds(t["seed"], "reinit", "mask")
-    if "reinit" in t["imp_baselines"]:
-        base = models.reinitialised_baseline(sub, own, ctx["X"], ctx["y"], ctx["cfg"], init_seeds=[fresh["reinit"]],
-                                             seeds=[ctx["data"][0]["order"]])
-        curves["_reinit"] = _rounds_rows(ctx, sparsities, lambda i: base[i].params, [b.report for b in base],
-                                         lambda i: base[i].masks, "_reinit")
-    if "random" in t["imp_baselines"]:
-        base = models.random_pruning_baseline(sub, own, ctx["X"], ctx["y"], ctx["cfg"], mask_seeds=[fresh["mask"]],
-                                              seeds=[ctx["data"][0]["order"]])
-        curves["_random"] = _rounds_rows(ctx, sparsities, lambda i: base[i].params, [b.report for b in base],
-                                         lambda i: base[i].masks, "_random")
+    for name, base in baselines.items():
+        curves[f"_{name}"] = _rounds_rows(ctx, sparsities, lambda i, b=base: b[i].params, [b.report for b in base],
+                                          lambda i, b=base: b[i].masks, f"_{name}")
     n_params = models.count_params(sub)
     rows = [_dense_row(results, t, int(n_params[0]), curves)]
     for i, s in enumerate(sparsities):
@@ -317,12 +341,54 @@ def _imp_rows(ctx: dict, results: dict, imp) -> list[dict]:
     return rows
 
 
-def _member_result(imp, k: int):
-    """Member k's IMP run alone (its masks, params and reports), for its baselines."""
-    one = lambda tensors: {n: v[k:k + 1] for n, v in tensors.items()}  # noqa: E731
-    rounds = [models.IMPRound(rd.target_sparsity, rd.sparsity[[k]], one(rd.masks), one(rd.params), rd.report.select([k]))
-              for rd in imp.rounds]
-    return models.IMPResult(rounds, imp.rewind_epoch, one(imp.rewind_params))
+BASELINE_BYTES = 256 * 2 ** 20  # inputs a batched baseline run may copy (members x rounds x P x D floats)
+
+
+def _imp_baselines(t0: dict, group, ok: list[int], init, imp, X, y, cfg, data) -> dict:
+    """The baselines of the trials ``ok`` of a group, every round of every trial in one batched run (in
+    chunks of trials whose copied inputs stay under BASELINE_BYTES): name -> {trial index: its rounds, each
+    an IMPRound of one member}."""
+    R = len(imp.rounds) - 1
+    P, D = X.shape[-2], X.shape[-1]
+    per_chunk = max(1, int(BASELINE_BYTES // (4 * R * P * D)))
+    fresh = {k: derive_seeds(group[k][1]["seed"], "reinit", "mask") for k in ok}
+    order = [d[0]["order"] for d in data]
+    out = {name: {} for name in t0["imp_baselines"]}
+    for start in range(0, len(ok), per_chunk):
+        chunk = ok[start:start + per_chunk]
+        result = _subset_result(imp, chunk)
+        ens = init.take(chunk)
+        picked = _member(cfg, chunk)
+        # the batched run's member r * len(chunk) + j is round r of trial chunk[j]
+        lists = {n: [v[j] for _ in range(R) for j in range(len(chunk))] for n in COEFFICIENTS
+                 if isinstance(v := getattr(picked, n), (list, tuple))}
+        cfg_b = replace(picked, **lists)
+        for name in t0["imp_baselines"]:
+            if name == "reinit":
+                rounds = models.reinitialised_baseline(ens, result, X[chunk], y[chunk], cfg_b,
+                                                       init_seeds=[fresh[k]["reinit"] for k in chunk],
+                                                       seeds=[order[k] for k in chunk])
+            else:
+                rounds = models.random_pruning_baseline(ens, result, X[chunk], y[chunk], cfg_b,
+                                                        mask_seeds=[fresh[k]["mask"] for k in chunk],
+                                                        seeds=[order[k] for k in chunk])
+            for j, k in enumerate(chunk):
+                out[name][k] = [_one_member(rd, j) for rd in rounds]
+    return out
+
+
+def _one_member(rd, j: int):
+    one = lambda tensors: {n: v[j:j + 1] for n, v in tensors.items()}  # noqa: E731
+    return models.IMPRound(rd.target_sparsity, rd.sparsity[[j]], one(rd.masks), one(rd.params), rd.report.select([j]))
+
+
+def _subset_result(imp, members: list[int]):
+    """The IMP run of the given members alone (their masks, params and reports)."""
+    idx = torch.as_tensor(members)
+    pick = lambda tensors: {n: v[idx] for n, v in tensors.items()}  # noqa: E731
+    rounds = [models.IMPRound(rd.target_sparsity, rd.sparsity[members], pick(rd.masks), pick(rd.params),
+                              rd.report.select(members)) for rd in imp.rounds]
+    return models.IMPResult(rounds, imp.rewind_epoch, pick(imp.rewind_params))
 
 
 def _random_rows(ctx: dict, results: dict, rewind: dict) -> list[dict]:
