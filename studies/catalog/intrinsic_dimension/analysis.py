@@ -57,8 +57,26 @@ def condition_columns(table: pd.DataFrame) -> list[str]:
 
 
 def varying(pt: pd.DataFrame, exclude=NOT_FAMILY) -> list[str]:
-    """The trial fields that take more than one value across a prunability table (but ``exclude``)."""
-    return [c for c in condition_columns(pt) if c not in exclude and pt[c].astype(str).nunique() > 1]
+    """The trial fields that take more than one value across a prunability table (but ``exclude``, and but
+    those the pruning method decides, e.g. the recipe's momentum when one-shot runs plain and IMP converged:
+    one task pruned two ways is one family)."""
+    out = []
+    for c in condition_columns(pt):
+        if c in exclude or pt[c].astype(str).nunique() < 2:
+            continue
+        if "pruning" in pt and pt["pruning"].nunique() > 1 and c != "intrinsic_dim" and c != "n_train":
+            method = pt["pruning"].map(lambda x: CURVES[x][0] if x in CURVES else x)
+            if (pt[c].astype(str).groupby(method).nunique() == 1).all():
+                continue  # constant within every method: set by the method (or its recipe)
+        out.append(c)
+    return out
+
+
+def task_key(pt: pd.DataFrame) -> pd.Series:
+    """The task of every row: its condition but for the pruning method and what the method decides."""
+    keys = ["intrinsic_dim", "n_train"] + varying(pt, exclude=("intrinsic_dim", "n_train", "pruning", "seed"))
+    keys = [k for k in keys if k in pt.columns]
+    return pt[keys].astype(str).agg("|".join, axis=1)
 
 
 def tolerance_list(analysis: dict) -> list[tuple[float, str]]:
@@ -196,11 +214,12 @@ def family_labels(pt: pd.DataFrame) -> pd.Series:
     load = pd.Series("", index=pt.index)
     if "n_train" in pt and pt["n_train"].nunique() > 1:
         for _, g in pt.groupby(rest, sort=False):
-            ratio = g["n_train"] / g["intrinsic_dim"]
-            if g["n_train"].nunique() > 1 and np.allclose(ratio, ratio.iloc[0]):
-                load[g.index] = f"n/d={ratio.iloc[0]:g}"
-            else:
-                load[g.index] = "n=" + g["n_train"].astype(str)
+            # an n shared by several d is a family at fixed n; the other rows go by their ratio n/d
+            dims_per_n = g.groupby("n_train")["intrinsic_dim"].nunique()
+            fixed = g["n_train"].map(dims_per_n) > 1
+            load[g.index[fixed]] = "n=" + g.loc[fixed, "n_train"].astype(str)
+            ratio = g.loc[~fixed, "n_train"] / g.loc[~fixed, "intrinsic_dim"]
+            load[ratio.index] = [f"n/d={r:g}" for r in ratio]
     return pd.Series([", ".join(x for x in (a, b) if x) for a, b in zip(text, load)], index=pt.index)
 
 
@@ -260,26 +279,34 @@ def summarize(table: pd.DataFrame, analysis: dict) -> list[str]:
              "pruning with the dense run. Theory: theory.subspace from n, d, D alone (no measured input).", ""]
     good = head[head["converged"]]
     curves_here = [c for c in CURVES if c in set(good["pruning"])]
+    with_theory = {c for c in curves_here if good.loc[good["pruning"] == c, "theory_prunability"].notna().any()}
     if not good.empty:
-        header = "| condition | d | d est. | seeds | dense train / test err | " + " | ".join(
-            f"{LABELS[c]} | theory" for c in curves_here) + " |"
-        lines += [header, "|" + "---|" * (5 + 2 * len(curves_here))]
-        for cond, g in good.groupby("condition", sort=False):
+        header = "| condition | d | d est. | seeds | dense train ; test err | " + " | ".join(
+            f"{LABELS[c]} | theory" if c in with_theory else LABELS[c] for c in curves_here) + " |"
+        lines += [header, "|" + "---|" * (5 + len(curves_here) + len(with_theory))]
+        good = good.assign(_task=task_key(good), _family=family_labels(good) if not good["real_data"].all() else "")
+        good = good.sort_values(["real_data", "_family", "intrinsic_dim", "estimated_dim"], kind="stable")
+        for _, g in good.groupby("_task", sort=False):
             r0 = g.iloc[0]
             cells = []
             for c in curves_here:
                 rc = g[g["pruning"] == c]
                 if rc.empty:
-                    cells += ["-", "-"]
+                    cells += ["-", "-"] if c in with_theory else ["-"]
                     continue
                 rc = rc.iloc[0]
-                th = rc.get("theory_prunability")
-                th_txt = "n/a" if th is None or pd.isna(th) else f"{th:.4f}" + ("" if rc.get("in_domain") else " (out of domain)")
-                cells += [_fmt(rc), th_txt]
+                cells.append(_fmt(rc))
+                if c in with_theory:
+                    th = rc.get("theory_prunability")
+                    cells.append("n/a" if th is None or pd.isna(th) else f"{th:.4f}" + (
+                        "" if rc.get("in_domain") else " (out of domain)"))
             d = "-" if r0["real_data"] else f"{int(r0['intrinsic_dim'])}"
             est = f"{r0['estimated_dim']:.1f}" if pd.notna(r0["estimated_dim"]) else "-"
+            dense = g.drop_duplicates("condition")
+            train = " / ".join(dict.fromkeys(f"{v:.4f}" for v in dense["dense_train_error"]))
+            test = " / ".join(dict.fromkeys(f"{v:.4f}" for v in dense["dense_test_error"]))
             lines.append(f"| {_condition_label(r0, head)} | {d} | {est} | {int(r0['n_seeds'])} | "
-                         f"{r0['dense_train_error']:.4f} / {r0['dense_test_error']:.4f} | " + " | ".join(cells) + " |")
+                         f"{train} ; {test} | " + " | ".join(cells) + " |")
     bad = head[~head["converged"]].drop_duplicates("condition")
     if not bad.empty:
         lines += ["", f"Unconverged (set apart, left out of the verdict): {len(bad)} condition(s) whose dense members "

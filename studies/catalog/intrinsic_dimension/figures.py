@@ -41,22 +41,28 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
     head = pt[(pt["tolerance"] == tol0) & (pt["tolerance_kind"] == kind0)]
     conv = head[head["converged"]]
     fams = list(dict.fromkeys(f for f, *_ in families(conv)))
-    color_of = {f: f"C{i % 10}" for i, f in enumerate(fams)}
+    curve_colors = {c: f"C{i}" for i, c in enumerate(CURVES)}
+
+    def color_of(fam, curve):  # one family: a colour per curve; several: a colour per family
+        return curve_colors[curve] if len(fams) == 1 else f"C{fams.index(fam) % 10}"
     tol_text = f"tolerance {tol0:g}" + (" (relative)" if kind0 == "relative" else "")
 
     # 1. the smallest tolerable density against d, every curve, with the theory's lines
     fig, ax = new_figure("single")
     drew_limit = drew_frozen = False
+    drew_theory = set()
     for fam, curve, _, _, rows in families(conv):
-        color = color_of[fam]
+        color = color_of(fam, curve)
         d = rows["intrinsic_dim"].to_numpy(float)
         suffix = f" ({fam})" if fam else ""
         _errorbar(ax, d, rows, color, curve, LABELS[curve] + suffix)
-        if "theory_prunability" in rows and rows["theory_prunability"].notna().all():
-            style = "--" if curve == "one_shot" else "-"
+        kind = "one-shot" if curve == "one_shot" else "retrained"  # one retrained line serves every method
+        if "theory_prunability" in rows and rows["theory_prunability"].notna().all() and (fam, kind) not in drew_theory:
+            drew_theory.add((fam, kind))
             alpha = 1.0 if rows["in_domain"].astype(bool).all() else 0.4
-            ax.plot(d, 1 - rows["theory_prunability"], style, color=color, lw=0.9, alpha=alpha,
-                    label=f"theory, {LABELS[curve]}")
+            line_color = color if len(fams) > 1 else "k"
+            ax.plot(d, 1 - rows["theory_prunability"], "--" if kind == "one-shot" else "-", color=line_color,
+                    lw=0.9, alpha=alpha, label=f"theory, {kind}" + suffix)
         if "theory_limit" in rows and rows["theory_limit"].notna().all() and not drew_limit:
             ax.plot(d, 1 - rows["theory_limit"], ":", color="0.4", lw=1, label="limit d/D (linear, retrained)")
             drew_limit = True
@@ -83,7 +89,7 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
     for fam, curve, _, _, rows in families(conv):
         if curve == "one_shot" and len(set(conv["pruning"])) > 1:
             continue
-        color = color_of[fam]
+        color = color_of(fam, curve)
         label = f"{LABELS[curve]}" + (f" ({fam})" if fam else "")
         if rows["estimated_dim"].notna().all():
             _errorbar(axes[0], rows["estimated_dim"], rows, color, curve, label)
@@ -115,7 +121,7 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
                 for i, d in enumerate(dims):
                     g = gc[gc["intrinsic_dim"] == d].sort_values("tolerance")
                     g = g[g["condition"] == g["condition"].iloc[0]] if not g.empty else g
-                    if len(g) < 2:
+                    if g.empty:
                         continue
                     ax.plot(g["tolerance"], 1 - g["prunability"], marker=MARKERS[curve], ms=3, lw=0.8,
                             color=cmap(i / max(len(dims) - 1, 1)), mfc="none" if not FILLED[curve] else None,
@@ -124,7 +130,7 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
             ax.set_title(f"{kind} tolerance")
             log_axes(ax)
         axes[0].set_ylabel("smallest tolerable density")
-        axes[1].legend(fontsize=4.5, ncol=2)
+        axes[0].legend(fontsize=4.5, ncol=2)
         paths += save(fig, outdir / "prunability_vs_tolerance")
 
     # 4. error against density for the first family, one panel per curve
@@ -143,8 +149,9 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
             ax = axes[0][j]
             _, col, _, sfx = CURVES[curve]
             th_col = "theory_test_error_one_shot" if curve == "one_shot" else "theory_test_error"
+            mine = sub[sub["pruning"] == CURVES[curve][0]] if "pruning" in sub else sub
             for i, d in enumerate(dims):
-                g = sub[(sub["intrinsic_dim"] == d) & (sub["sparsity"] > 0)]
+                g = mine[(mine["intrinsic_dim"] == d) & (mine["sparsity"] > 0)]
                 if g.empty or col not in g:
                     continue
                 color = cmap(i / max(len(dims) - 1, 1))
