@@ -45,6 +45,12 @@ MIN_STEPS = 600  # the converged MLP recipe trains for at least this many steps 
 
 @dataclass
 class IntrinsicDimensionTrial(TrainingFields, DataFields):
+    manifold: str = field(
+        "linear", f"generator kind, one of {', '.join(manifolds.MANIFOLD_KINDS)}, or a finite data set: digits "
+        "(scikit-learn's bundled 8 x 8 digits, standardised, even against odd digits; options positive = [...], "
+        "labels = 'teacher') or file (manifold_options {path = 'X.npy', labels = 'y.npy'}; without labels a "
+        "teacher labels the points); a data set's intrinsic_dim is not used and its ambient_dim is its own")
+    ambient_dim: int = field(256, "embedding dimension D (the student's input size); a data set's own D", low=1)
     # the recipe's hyperparameters: null takes the recipe's value (module docstring)
     lr: float | None = field(None, "learning rate of the dense training (null: the recipe's)", low=0, low_open=True)
     epochs: int | None = field(None, "dense training epochs (null: the recipe's)", low=1)

@@ -197,3 +197,20 @@ def test_the_prunability_of_a_known_table_with_absolute_and_relative_tolerances(
     assert got[(0.02, "absolute")][0] == pytest.approx(0.5 + 0.4 * 0.02 / 0.04)
     assert got[(0.2, "relative")][0] == pytest.approx(0.5 + 0.4 * 0.02 / 0.04)  # 0.2 x 0.10 = 0.02
     assert got[(0.5, "absolute")] == (0.99, True)
+
+
+@pytest.mark.parametrize("with_labels", [True, False])
+def test_a_user_array_runs_with_its_labels_or_a_teacher_on_its_points(tmp_path, with_labels):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 3)) @ rng.standard_normal((3, 12))  # a 3-dim subspace of R^12
+    np.save(tmp_path / "x.npy", X)
+    np.save(tmp_path / "y.npy", (X[:, 0] > 0).astype(int))
+    options = {"path": str(tmp_path / "x.npy"), **({"labels": str(tmp_path / "y.npy")} if with_labels else {})}
+    spec = {"study": "intrinsic_dimension", "seeds": [0],
+            "base": {"manifold": "file", "manifold_options": options, "student": "linear", "loss": "mse",
+                     "recipe": "converged", "epochs": 100, "n_train": 250, "n_test": 150,
+                     "sparsities": [0.5, 0.8], "dimension_method": "lpca"}}
+    run_spec(spec, tmp_path / "r", progress=False)
+    df = load_all(tmp_path / "r")
+    assert set(df["ambient_dim"]) == {12} and df["estimated_dim"].iloc[0] == pytest.approx(3, abs=0.5)
+    assert df["dense_test_error"].iloc[0] < 0.15
