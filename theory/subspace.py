@@ -43,7 +43,15 @@ uniformly random min(k, d)-dimensional subspace of R^d. Converged retraining is 
   eta independent N(0, 1), so c = sqrt(2/pi) r and the least-squares formula above applies in V with
   k dimensions; the fitted vector lies in V, so its overlap with u is R = r cos(theta). The error
   arccos(R)/pi is averaged over r^2 and X (Gauss-Legendre quadrature in probability). As n -> infinity this is R = r:
-  the infinite-data reach of :mod:`theory.retraining`.
+  the infinite-data reach of :mod:`theory.retraining`. That is a *random* support (``support="random"``).
+- k < d with the *magnitude* support of the dense student w = A v (``support="magnitude"``): write each row
+  of A as a_i = t_i v_hat + g_i, t_i = a_i . v_hat, g_i orthogonal to v_hat; the rows kept are those of
+  largest |t_i|, and the g_i are independent of that choice. The reach of v_hat is r_v^2 = s / (1 + s) with
+  s = t_S^T (G_S G_S^T)^-1 t_S; G_S G_S^T is Wishart (d - 1 dimensions, scale 1/D), so s = |t_S|^2 D / X,
+  X ~ chi^2_(d-k), and |t_S|^2 is the energy the kept coordinates of a Gaussian vector hold, q(k/D)
+  (theory.pruning's kept energy; a random support holds k/D of it, giving back the Beta law). The teacher
+  u = R0 v_hat + sqrt(1 - R0^2) e (R0: the dense overlap) reaches r^2 = R0^2 r_v^2 + (1 - R0^2)(k - r_v^2) /
+  (d - 1), its part e like a random direction of the complement; then as above.
 
 Accuracy: exact as n -> infinity at any d for k >= d (and for the Beta average of the reach); the
 finite-n corrections are those of least squares with a Gaussian design; the one-shot line is exact as
@@ -58,7 +66,7 @@ from scipy import stats
 
 from . import _checks
 from .logistic import max_margin_error
-from .pruning import subspace_magnitude_error
+from .pruning import gaussian_kept_energy, subspace_magnitude_error
 from .retraining import kept_weights
 
 __all__ = ["DOMAIN", "LOSSES", "dense_error", "one_shot_error", "retrained_error"]
@@ -105,16 +113,24 @@ _P, _W = (_P + 1.0) / 2.0, _W / 2.0  # on (0, 1): E f(X) = int_0^1 f(F^-1(p)) dp
 
 
 @functools.lru_cache(maxsize=4096)
-def _retrained_one(n: float, d: int, k: int) -> float:
+def _retrained_one(n: float, d: int, k: int, D: int = 0, support: str = "random") -> float:
     if k == 0:
         return 0.5  # nothing kept: the output is 0, a coin flip
     kk = min(k, d)
     if n <= kk + 1:
         raise ValueError(f"retrained_error needs n_train > min(kept weights, intrinsic_dim) + 1 (least squares "
                          f"with more examples than parameters), got n_train={n:g}, min(k, d)={kk}")
-    # r^2 = |P_V u|^2 / |u|^2: 1 when V is all of R^d, else Beta(k/2, (d - k)/2)
-    r2 = np.ones(1) if kk == d else stats.beta.ppf(_P, kk / 2.0, (d - kk) / 2.0)
-    wr = np.ones(1) if kk == d else _W
+    # r^2 = |P_V u|^2 / |u|^2: 1 when V is all of R^d; else Beta(k/2, (d - k)/2) for a random support, and
+    # for a magnitude support s / (1 + s), s = q(k/D) D / X, X ~ chi^2_(d-k) (module docstring)
+    if kk == d:
+        r2, wr = np.ones(1), np.ones(1)
+    elif support == "random":
+        r2, wr = stats.beta.ppf(_P, kk / 2.0, (d - kk) / 2.0), _W
+    else:
+        R0sq = np.cos(np.pi * _retrained_one(n, d, d)) ** 2
+        s = float(gaussian_kept_energy(k / D)) * D / stats.chi2.ppf(_P, d - kk)
+        along = s / (1.0 + s)  # the dense direction's reach; the teacher's other part reaches like a random one
+        r2, wr = R0sq * along + (1.0 - R0sq) * (kk - along) / (d - 1.0), _W
     c2 = 2.0 * r2 / np.pi
     if kk == 1:
         cos_theta = np.ones((len(r2), 1))
@@ -127,17 +143,25 @@ def _retrained_one(n: float, d: int, k: int) -> float:
     return float(wr @ (err @ wx))
 
 
-def retrained_error(n_train, intrinsic_dim, ambient_dim: int, keep):
+SUPPORTS = ("random", "magnitude")
+
+
+def retrained_error(n_train, intrinsic_dim, ambient_dim: int, keep, support: str = "random"):
     """Test error of the mse linear student retrained to convergence on round(keep * D) kept coordinates
-    from n examples (module docstring). Vectorised over n_train, intrinsic_dim and keep (broadcast)."""
+    from n examples (module docstring); ``support``: how the kept coordinates were chosen (``random``, or
+    ``magnitude``: the largest |w_i| of the converged dense student). Vectorised over n_train,
+    intrinsic_dim and keep (broadcast)."""
     n = _checks.positive("n_train", n_train)
     d, D = _checks.dims(intrinsic_dim, ambient_dim)
     kappa = _checks.keep_fraction(keep)
+    if support not in SUPPORTS:
+        raise ValueError(f"support must be one of {', '.join(map(repr, SUPPORTS))}, got {support!r}")
     if np.any(d != np.round(d)) or np.any(D != np.round(D)):
         raise ValueError(f"intrinsic_dim and ambient_dim must be integers here, got {intrinsic_dim!r}, {ambient_dim!r}")
     if np.ndim(D) != 0:
         raise ValueError(f"ambient_dim must be one integer, got {ambient_dim!r}")
     k = kept_weights(kappa, int(D))
     b = np.broadcast_arrays(n, d, k)
-    out = np.array([_retrained_one(float(x), int(y), int(z)) for x, y, z in zip(*(a.ravel() for a in b))])
+    out = np.array([_retrained_one(float(x), int(y), int(z), int(D), support)
+                    for x, y, z in zip(*(a.ravel() for a in b))])
     return _checks.scalar_or_array(out.reshape(b[0].shape), n_train, intrinsic_dim, keep)

@@ -132,13 +132,17 @@ def _plateau(report) -> np.ndarray:
 
 @contextmanager
 def one_thread():
-    """Torch on one thread while a group runs. This study's networks are small (a few hundred inputs and
-    units, batches of 100): a second intra-op thread only adds synchronisation, and on a shared 2-core
-    machine a process on torch's default two threads ran 13x slower (wall) than on one."""
+    """Torch and the BLAS behind numpy on one thread while a group runs. This study's networks and arrays
+    are small (a few hundred inputs and units, batches of 100): a second intra-op thread only adds
+    synchronisation, and on a shared 2-core machine a process on torch's default two threads ran 13x
+    slower (wall) than on one. (threadpoolctl comes with scikit-learn.)"""
+    from threadpoolctl import threadpool_limits
+
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        yield
+        with threadpool_limits(1):
+            yield
     finally:
         torch.set_num_threads(before)
 
@@ -455,11 +459,12 @@ def _theory(ctx: dict, results: dict, rows: list[dict]) -> None:
         if t["pruning"] == "one_shot":
             row["theory_test_error_one_shot"] = float(subspace_theory.one_shot_error(n, d, D, keep, loss))
             row["in_domain_one_shot"] = bool(ok)
-        if loss == "mse":
-            row["theory_test_error"] = float(subspace_theory.retrained_error(n, d, D, keep))
-        # k >= d: exact for any support; k < d: the random-support average (a magnitude-chosen support reaches
-        # further, so the line is conservative there and left out of the comparison)
         random_support = t["pruning"] == "random"
+        if loss == "mse":
+            row["theory_test_error"] = float(subspace_theory.retrained_error(
+                n, d, D, keep, support="random" if random_support else "magnitude"))
+        # k >= d: exact for any support; k < d: exact in law for a random support, an upper bound for the
+        # dense student's magnitude support (theory.subspace), and IMP's nested masks are neither: left out
         row["in_domain"] = bool(ok and row.get("converged", True) and (k >= d or random_support))
 
 
