@@ -56,20 +56,24 @@ def condition_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in names if c in table.columns]
 
 
+RECIPE = ("lr", "epochs", "batch_size", "momentum", "schedule", "retrain_epochs", "standardize", "max_train_error",
+          "recipe")
+
+
 def varying(pt: pd.DataFrame, exclude=NOT_FAMILY) -> list[str]:
-    """The trial fields that take more than one value across a prunability table (but ``exclude``, and but
-    those the pruning method decides, e.g. the recipe's momentum when one-shot runs plain and IMP converged:
-    one task pruned two ways is one family)."""
-    out = []
-    for c in condition_columns(pt):
-        if c in exclude or pt[c].astype(str).nunique() < 2:
-            continue
-        if "pruning" in pt and pt["pruning"].nunique() > 1 and c != "intrinsic_dim" and c != "n_train":
-            method = pt["pruning"].map(lambda x: CURVES[x][0] if x in CURVES else x)
-            if (pt[c].astype(str).groupby(method).nunique() == 1).all():
-                continue  # constant within every method: set by the method (or its recipe)
-        out.append(c)
-    return out
+    """The trial fields that take more than one value across a prunability table (but ``exclude``), without
+    those the others decide: a recipe value set by the student, the loss or the pruning method (the
+    recipe's momentum when one-shot runs plain and IMP converged: one task pruned two ways is one family)."""
+    keys = [c for c in condition_columns(pt) if c not in exclude and pt[c].astype(str).nunique() > 1]
+    if "pruning" in pt and pt["pruning"].nunique() > 1:
+        method = pt["pruning"].map(lambda x: CURVES[x][0] if x in CURVES else x)
+        keys = [c for c in keys if c in ("intrinsic_dim", "n_train")
+                or not (pt[c].astype(str).groupby(method).nunique() == 1).all()]
+    base = [c for c in keys if c not in RECIPE]
+    by = [pt[c].astype(str) for c in base] + ([pt["pruning"].astype(str)] if "pruning" in pt else [])
+    if by:
+        keys = [c for c in keys if c not in RECIPE or not (pt[c].astype(str).groupby(by).nunique() == 1).all()]
+    return keys
 
 
 def task_key(pt: pd.DataFrame) -> pd.Series:

@@ -223,8 +223,11 @@ def _dense_results(ctx: dict, dense_train: dict, dense_test: dict) -> dict:
         "temperature": temperature({**t, **r}),
         "prunable_layers": ",".join(ctx["dense"].prunable),
         "prunable_weights": int(sum(ctx["dense"].params[n][0].numel() for n in ctx["dense"].prunable)),
-        **{c: r[c] for c in RECIPE_COLUMNS},
+        **{c: r[c] for c in RECIPE_COLUMNS if c != "lr"},
     }
+    # the recipe's lr shadows the null field; one resolved from the data's curvature is a measurement of
+    # its own (every seed's differs), stored beside it so that the seeds stay one condition
+    results["lr" if t["lr"] is not None or recipe(t)["lr"] is not None else "lr_from_curvature"] = r["lr"]
     if manifolds.is_dataset(t["manifold"]):
         results["ambient_dim"] = int(ctx["X"].shape[-1])  # the data's own D (the trial field is not used)
     else:
