@@ -348,8 +348,31 @@ def _condition_label(r, head: pd.DataFrame) -> str:
     return text or str(r["manifold"])
 
 
+def _recipes(head: pd.DataFrame) -> list[str]:
+    """One line per distinct training recipe of the table: what the dense (and retrained) members ran with."""
+    cols = [c for c in ("student", "pruning", "recipe", "loss", "lr", "momentum", "schedule", "epochs", "batch_size",
+                        "standardize", "max_train_error") if c in head.columns]
+    if "recipe" not in head:
+        return []
+    seen = head.assign(pruning=head["pruning"].map(lambda x: CURVES[x][0] if x in CURVES else x))[cols]
+    seen = seen.astype(object).map(lambda v: "-" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    seen = seen.drop_duplicates()
+    out = []
+    for _, r in seen.iterrows():
+        lr = "from the data's curvature" if r.get("lr") == "-" else r.get("lr")
+        batch = "full" if r.get("batch_size") == "-" else r.get("batch_size")
+        out.append(f"- {r['student']} student, {r['pruning']}: recipe {r['recipe']}, {r['loss']} loss, lr {lr}, momentum "
+                   f"{r['momentum']}, {r['schedule']} schedule, {r['epochs']} epochs, batch {batch}, inputs standardised: "
+                   f"{r['standardize']}; converged = final train error <= {r['max_train_error']} and loss flat to 1% "
+                   "over the last tenth of training")
+    return ["", "Training (the recipe's values where the spec left them null; a linear manifold's raw coordinates "
+            "have variance d/D, so MLPs standardise them by one global factor to keep the first layer's step the "
+            "same at every d, while the linear student keeps them raw and takes its step from the data's "
+            "curvature):"] + out
+
+
 def _notes(pt: pd.DataFrame, head: pd.DataFrame) -> list[str]:
-    lines = []
+    lines = _recipes(head)
     ceil = pt[pt["ceiling"]]
     if not ceil.empty:
         lines += ["", f"{len(ceil)} of {len(pt)} (condition, curve, tolerance) values sit at the ladder's ceiling "
