@@ -15,6 +15,11 @@ points, noise 0:
     fourier     FourierManifold     ~ 1                z ~ N(0, I_d)
     benchmark   BenchmarkManifold   benchmark's own    native benchmark point
 
+Finite data sets (``manifolds.datasets``; train and test drawn without replacement, ``split``):
+
+    digits      DigitsData          ~ D (standardised) the pixels themselves (no latent)
+    file        ArrayData           the array's own    the points themselves
+
 Build them with ``make_manifold(kind, intrinsic_dim, ambient_dim, noise, seed, **options)`` and teachers
 with ``make_teacher(kind, input_dim, seed, **options)``; estimate dimensions with
 ``estimate_dimension(X, method)`` and ``calibrate(...)``.
@@ -22,8 +27,9 @@ with ``make_teacher(kind, input_dim, seed, **options)``; estimate dimensions wit
 from .base import Manifold
 from .benchmark import BENCHMARK_NAMES, BenchmarkManifold
 from .calibration import CalibrationRecord, calibrate
-from .dimension import DIMENSION_METHODS, check_data, estimate_dimension
-from .factory import MANIFOLD_KINDS, TEACHER_KINDS, make_manifold, make_teacher
+from .dimension import DIMENSION_METHODS, check_data, check_dimension_options, estimate_dimension
+from .datasets import ArrayData, Dataset, DigitsData
+from .factory import DATASET_KINDS, MANIFOLD_KINDS, TEACHER_KINDS, is_dataset, make_manifold, make_teacher
 from .fourier import FourierManifold
 from .hidden import HiddenManifold
 from .linear import LinearManifold
@@ -38,6 +44,7 @@ __all__ = [
     "Manifold", "LinearManifold", "HiddenManifold", "SphereManifold", "TorusManifold", "RollManifold",
     "RandomMLPManifold", "FourierManifold", "BenchmarkManifold", "BENCHMARK_NAMES",
     "Teacher", "PerceptronTeacher", "SoftCommitteeTeacher", "RandomMLPTeacher",
+    "Dataset", "DigitsData", "ArrayData", "DATASET_KINDS", "is_dataset",
     "make_manifold", "MANIFOLD_KINDS", "make_teacher", "TEACHER_KINDS", "ACTIVATION_NAMES",
-    "estimate_dimension", "DIMENSION_METHODS", "check_data", "calibrate", "CalibrationRecord",
+    "estimate_dimension", "check_dimension_options", "DIMENSION_METHODS", "check_data", "calibrate", "CalibrationRecord",
 ]

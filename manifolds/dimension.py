@@ -83,6 +83,14 @@ def _split_options(cls, method: str, options: dict) -> tuple[dict, dict]:
     return ({k: v for k, v in options.items() if k in init}, {k: v for k, v in options.items() if k not in init})
 
 
+def check_dimension_options(method: str, options: dict) -> None:
+    """Refuse, before any data exist, an unknown method or an option its skdim estimator does not take."""
+    check_choice("method", method, DIMENSION_METHODS)
+    if not isinstance(options, dict):
+        raise ValueError(f"options must be a table of the estimator's keyword options, got {options!r}")
+    _split_options(_estimator(method), method, options)
+
+
 def estimate_dimension(X, method: str = "twonn", **options) -> float:
     """The intrinsic dimension of the points X (n_points x n_features) by ``method`` (one of
     DIMENSION_METHODS); ``options`` go to the skdim estimator's constructor or ``fit``."""

@@ -1,6 +1,8 @@
 """Build generators and teachers by name, from spec fields: the only way the study runner makes them.
 
-``make_manifold(kind, intrinsic_dim, ambient_dim, noise, seed, **options)`` and
+``make_manifold(kind, intrinsic_dim, ambient_dim, noise, seed, **options)`` (a generator of
+MANIFOLD_KINDS, or a finite data set of DATASET_KINDS, whose ambient_dim comes from the data: pass
+None) and
 ``make_teacher(kind, input_dim, seed, **options)``; an unknown kind or option raises a ValueError that
 lists what is allowed. Options are the keyword arguments of the class's constructor beyond the
 common ones (see each class's docstring).
@@ -10,6 +12,7 @@ from __future__ import annotations
 import inspect
 
 from .benchmark import BenchmarkManifold
+from .datasets import ArrayData, DigitsData
 from .fourier import FourierManifold
 from .hidden import HiddenManifold
 from .linear import LinearManifold
@@ -30,6 +33,13 @@ MANIFOLD_CLASSES = {
     "benchmark": BenchmarkManifold,
 }
 MANIFOLD_KINDS = tuple(MANIFOLD_CLASSES)
+
+# finite data sets (manifolds.datasets): drawn without replacement, ambient_dim from the data
+DATASET_CLASSES = {
+    "digits": DigitsData,
+    "file": ArrayData,
+}
+DATASET_KINDS = tuple(DATASET_CLASSES)
 
 TEACHER_CLASSES = {
     "perceptron": PerceptronTeacher,
@@ -59,12 +69,17 @@ def _check_options(what: str, kind: str, cls, options: dict, common) -> None:
 
 
 def make_manifold(kind: str, intrinsic_dim: int, ambient_dim: int, noise: float = 0.0, seed: int = 0, **options):
-    """The generator ``kind`` (one of MANIFOLD_KINDS) with its options."""
-    if kind not in MANIFOLD_CLASSES:
-        raise ValueError(f"kind must be one of {', '.join(MANIFOLD_KINDS)}; got {kind!r}")
-    cls = MANIFOLD_CLASSES[kind]
+    """The generator ``kind`` (one of MANIFOLD_KINDS, or a data set of DATASET_KINDS) with its options."""
+    cls = MANIFOLD_CLASSES.get(kind) or DATASET_CLASSES.get(kind)
+    if cls is None:
+        raise ValueError(f"kind must be one of {', '.join(MANIFOLD_KINDS + DATASET_KINDS)}; got {kind!r}")
     _check_options("manifold", kind, cls, options, _MANIFOLD_COMMON)
     return cls(intrinsic_dim, ambient_dim, noise=noise, seed=seed, **options)
+
+
+def is_dataset(kind: str) -> bool:
+    """Whether ``kind`` names a finite data set (train and test drawn without replacement)."""
+    return kind in DATASET_CLASSES
 
 
 def make_teacher(kind: str, input_dim: int, seed: int = 0, **options):

@@ -35,3 +35,16 @@ def test_bad_input_is_named(bad):
     args.update(bad)
     with pytest.raises(ValueError):
         prunability(args["sparsity"], args["error"], 0.1, 0.01)
+
+
+def test_the_batched_prunability_equals_the_scalar_one_curve_by_curve():
+    from theory.prunability import prunability_batch
+
+    rng = np.random.default_rng(0)
+    for s in (np.array([0.1, 0.3, 0.5, 0.8, 0.95]), np.array([0.0, 0.2, 0.6, 0.9])):
+        errors = 0.05 + np.cumsum(rng.random((300, s.size)) * 0.01, axis=1) * rng.random((300, 1))
+        dense = 0.05 + rng.normal(0, 0.002, 300)
+        tol = rng.choice([0.0, 0.005, 0.02, 1.0], 300)
+        p, c = prunability_batch(s, errors, dense, tol)
+        for b in range(300):
+            assert (p[b], c[b]) == pytest.approx(prunability_with_censoring(s, errors[b], dense[b], tol[b]))

@@ -1,12 +1,17 @@
 """The ``intrinsic_dimension`` study: how far can a student be pruned when its inputs lie on a
 d-dimensional manifold in R^D? (Ankner, Renda, Dziugaite, Frankle and Jin, "The Effect of Data
-Dimensionality on Neural Network Prunability", 2022.)
+Dimensionality on Neural Network Prunability", 2022, whose protocol is iterative magnitude pruning
+with weight rewinding from the lottery-ticket line of work.)
 
-- ``fields``: the trial fields (data, training recipe, student, pruning ladder) and their checks;
-- ``run``: how a group of trials trains, prunes and retrains as one ensemble;
-- ``analysis``: prunability per condition with intervals and the theory's prediction, the summary;
-- ``figures``: prunability against d, the estimated d and d/D; error against density;
-- ``presets/``: quick (the demo), paper, generators.
+- ``fields``: the trial fields (data, training recipe, student, pruning method and ladder), the recipes
+  that fill the hyperparameters a spec leaves null, and the checks of a trial;
+- ``run``: how a group of trials trains, prunes (one-shot, IMP with its re-initialisation and random
+  baselines, random) and retrains as one ensemble, with convergence flags and theory columns;
+- ``analysis``: prunability per condition, curve and tolerance with bootstrap intervals and the theory's
+  line (the derived table ``prunability``), the verdict, the summary;
+- ``figures``: prunability against d, the estimated d, d/D and the tolerance; error against density;
+  the MLP first layer against theory.frozen_weights;
+- ``presets/``: quick (the demo), paper, imp, confounds, generators, digits.
 """
 from ...sweep.study import Study
 from . import analysis, figures, fields, run
@@ -21,4 +26,5 @@ STUDY = Study(
     run_group=run.run_group,
     summarize=analysis.summarize,
     figures=figures.figures,
+    tables={"prunability": analysis.prunability_table},
 )

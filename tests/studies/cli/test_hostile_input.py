@@ -89,7 +89,7 @@ BAD_SPECS = [
      "analysis: unknown key 'tolerence' (did you mean 'tolerance'?)"),
     ("unknown top key", id_spec(top='seed = 3'), "unknown top-level key 'seed' (did you mean 'seeds'?)"),
     ("typo in base", id_spec(base="intrinsic_dimm = 3\n"), "base: unknown key 'intrinsic_dimm' (did you mean"),
-    ("wrong type", id_spec(base='hidden = "wide"\n'), "base.hidden: expected int, got 'wide'"),
+    ("wrong type", id_spec(base='hidden = "wide"\n'), "base.hidden: expected int | list[int], got 'wide'"),
     ("bad choice", id_spec(base='student = "cnn"\n'), "base.student: 'cnn' is not allowed; choose one of"),
     ("d above D", id_spec(grid="intrinsic_dim = [2, 64]"), "intrinsic_dim must be <= ambient_dim"),
     ("label noise 0.7", id_spec(base="label_noise = 0.7\n"),
@@ -318,16 +318,16 @@ def test_a_done_outcome_with_a_nan_is_stored_as_failed_with_the_column_named():
 
 
 def test_a_trial_whose_analysis_raises_fails_alone(tmp_path, capsys, monkeypatch):
-    import theory.retraining
+    import theory.subspace
 
-    real = theory.retraining.subspace_retrained_error
+    real = theory.subspace.dense_error
 
-    def fails_for_d3(d, *args, **kwargs):
+    def fails_for_d3(n, d, *args, **kwargs):
         if d == 3:
             raise ArithmeticError("no saddle point for d = 3")
-        return real(d, *args, **kwargs)
+        return real(n, d, *args, **kwargs)
 
-    monkeypatch.setattr(theory.retraining, "subspace_retrained_error", fails_for_d3)
+    monkeypatch.setattr(theory.subspace, "dense_error", fails_for_d3)
     out = tmp_path / "one-fails"
     rc, _, _ = cli(["run", toml(tmp_path, id_spec(grid="intrinsic_dim = [2, 3]")), "--out", out, "--quiet",
                     "--no-report"], capsys)
