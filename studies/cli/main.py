@@ -131,7 +131,7 @@ def cmd_run(args) -> int:
 
         made, problems = report(out)
         _print_results(made)
-        _problems(problems, "report")
+        return 1 if _problems(problems, "report") or failed else 0
     return 1 if failed else 0
 
 

@@ -26,6 +26,8 @@ def report(root) -> tuple[list[dict], list[str]]:
             made.append(report_run(d))
         except READ_ERRORS + (SpecError,) as e:
             problems.append(f"{d}: {e}")
+        except Exception as e:  # noqa: BLE001 - an analysis that fails names itself; the stored trials stay intact
+            problems.append(f"{d}: its analysis failed ({type(e).__name__}: {e}); the stored trials are intact")
     lines = ["# prunelab report", "", "## Theory against simulation", "",
              "Deviation of the seed-averaged test error from the theory's prediction, in standard errors over seeds "
              "(per study, over every condition and sparsity level with a prediction).", ""]

@@ -144,7 +144,7 @@ def _fmt(v: float, spec: str = ".4f") -> str:
 
 def _dense_lines(points: pd.DataFrame, analysis: dict, z: float) -> list[str]:
     a = agreement(points, analysis)
-    sampler = ", ".join(sorted(points.loc[points["weights"] == "spherical", "sampler"].astype(str).unique())) \
+    sampler = ", ".join(sorted(points.loc[points["weights"] == "spherical", "sampler"].map(str).unique())) \
         if "sampler" in points else "line"
     lines = ["Gibbs error of the unpruned spherical students (mean over seeds, SE over seeds; sampler: "
              f"{sampler}) against the replica-symmetric theory (theory.perceptron.gibbs_error at load P/N):", "",

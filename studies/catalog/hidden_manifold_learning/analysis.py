@@ -18,7 +18,7 @@ def columns(table: pd.DataFrame, drop=()) -> list[str]:
 
 
 def varying(table: pd.DataFrame, cols: list[str]) -> list[str]:
-    return [c for c in cols if table[c].astype(str).nunique() > 1]
+    return [c for c in cols if table[c].map(str).nunique() > 1]
 
 
 def condition_label(keys, values) -> str:

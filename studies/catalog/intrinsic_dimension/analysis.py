@@ -64,15 +64,15 @@ def varying(pt: pd.DataFrame, exclude=NOT_FAMILY) -> list[str]:
     """The trial fields that take more than one value across a prunability table (but ``exclude``), without
     those the others decide: a recipe value set by the student, the loss or the pruning method (the
     recipe's momentum when one-shot runs plain and IMP converged: one task pruned two ways is one family)."""
-    keys = [c for c in condition_columns(pt) if c not in exclude and pt[c].astype(str).nunique() > 1]
+    keys = [c for c in condition_columns(pt) if c not in exclude and pt[c].map(str).nunique() > 1]
     if "pruning" in pt and pt["pruning"].nunique() > 1:
         method = pt["pruning"].map(lambda x: CURVES[x][0] if x in CURVES else x)
         keys = [c for c in keys if c in ("intrinsic_dim", "n_train")
-                or not (pt[c].astype(str).groupby(method).nunique() == 1).all()]
+                or not (pt[c].map(str).groupby(method).nunique() == 1).all()]
     base = [c for c in keys if c not in RECIPE]
-    by = [pt[c].astype(str) for c in base] + ([pt["pruning"].astype(str)] if "pruning" in pt else [])
+    by = [pt[c].map(str) for c in base] + ([pt["pruning"].map(str)] if "pruning" in pt else [])
     if by:
-        keys = [c for c in keys if c not in RECIPE or not (pt[c].astype(str).groupby(by).nunique() == 1).all()]
+        keys = [c for c in keys if c not in RECIPE or not (pt[c].map(str).groupby(by).nunique() == 1).all()]
     return keys
 
 
@@ -80,7 +80,7 @@ def task_key(pt: pd.DataFrame) -> pd.Series:
     """The task of every row: its condition but for the pruning method and what the method decides."""
     keys = ["intrinsic_dim", "n_train"] + varying(pt, exclude=("intrinsic_dim", "n_train", "pruning", "seed"))
     keys = [k for k in keys if k in pt.columns]
-    return pt[keys].astype(str).agg("|".join, axis=1)
+    return pt[keys].map(str).agg("|".join, axis=1)
 
 
 def tolerance_list(analysis: dict) -> list[tuple[float, str]]:
@@ -212,16 +212,16 @@ def family_labels(pt: pd.DataFrame) -> pd.Series:
     """The family of every generated-data row: the fields that vary across the table (but d), with the
     training-set size as n = N when it is fixed along d and as n/d = R when it grows with d."""
     keys = varying(pt)
-    rest = pt[keys].astype(str).agg(", ".join, axis=1) if keys else pd.Series("", index=pt.index)
+    rest = pt[keys].map(str).agg(", ".join, axis=1) if keys else pd.Series("", index=pt.index)
     text = pd.Series([", ".join(f"{k}={v}" for k, v in zip(keys, row)) for row in
-                      pt[keys].astype(str).itertuples(index=False)] if keys else "", index=pt.index)
+                      pt[keys].map(str).itertuples(index=False)] if keys else "", index=pt.index)
     load = pd.Series("", index=pt.index)
     if "n_train" in pt and pt["n_train"].nunique() > 1:
         for _, g in pt.groupby(rest, sort=False):
             # an n shared by several d is a family at fixed n; the other rows go by their ratio n/d
             dims_per_n = g.groupby("n_train")["intrinsic_dim"].nunique()
             fixed = g["n_train"].map(dims_per_n) > 1
-            load[g.index[fixed]] = "n=" + g.loc[fixed, "n_train"].astype(str)
+            load[g.index[fixed]] = "n=" + g.loc[fixed, "n_train"].map(str)
             ratio = g.loc[~fixed, "n_train"] / g.loc[~fixed, "intrinsic_dim"]
             load[ratio.index] = [f"n/d={r:g}" for r in ratio]
     return pd.Series([", ".join(x for x in (a, b) if x) for a, b in zip(text, load)], index=pt.index)

@@ -144,6 +144,8 @@ def test_digits_with_a_linear_student_and_two_tolerances(tmp_path):
     np.testing.assert_allclose(pt["dimension"], pt["estimated_dim"])
     assert set(pt["tolerance"]) == {0.005, 0.02}
     assert "no linear-subspace theory" in pt["theory_reason"].iloc[0]
+    report_run(tmp_path / "r")  # real data have no intrinsic_dim (NaN): the summary is still written
+    assert "| digits | - |" in (tmp_path / "r" / "summary.md").read_text()
 
 
 def test_a_list_of_widths_builds_a_deeper_mlp_and_every_hidden_layer_is_prunable(tmp_path):

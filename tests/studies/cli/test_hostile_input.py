@@ -338,6 +338,23 @@ def test_a_trial_whose_analysis_raises_fails_alone(tmp_path, capsys, monkeypatch
     assert rows[2] == ("done", None) and rows[3] == ("failed", "ArithmeticError: no saddle point for d = 3")
 
 
+def test_an_analysis_that_raises_is_named_and_the_stored_trials_stay(tmp_path, capsys, monkeypatch):
+    from studies.catalog.intrinsic_dimension import analysis
+
+    def broken(*args, **kwargs):
+        raise TypeError("sequence item 0: expected str instance, float found")
+
+    monkeypatch.setattr(analysis, "task_key", broken)
+    out = tmp_path / "an"
+    rc, _, err = cli(["run", toml(tmp_path, id_spec()), "--out", out, "--quiet"], capsys)
+    assert rc == 1 and "Traceback" not in err
+    assert "its analysis failed (TypeError: sequence item 0" in err and "the stored trials are intact" in err
+    con = sqlite3.connect(out / DB_NAME)
+    assert con.execute("SELECT status FROM trials").fetchall() == [("done",)]
+    con.close()
+    assert "## Not reported" in (out / "index.md").read_text()
+
+
 def test_run_exits_0_when_every_trial_is_done(tmp_path, capsys):
     rc, out, err = cli(["run", toml(tmp_path, id_spec()), "--out", tmp_path / "o", "--quiet"], capsys)
     assert rc == 0 and "failed" not in err
