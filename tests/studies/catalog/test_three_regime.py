@@ -141,3 +141,29 @@ def test_bad_three_regime_specs(change, message):
     with pytest.raises(SpecError) as e:
         plan(spec)
     assert message in str(e.value)
+
+
+def _dense_table(load: str, values, cold_errors):
+    import pandas as pd
+
+    rows = [{"sparsity": 0.0, "temperature": t, load: v, "dense_train_loss": 0.1, "dense_test_error": 0.2,
+             "test_error": 0.2, "dense_train_error": err if t == 60 else 0.3}
+            for v, err in zip(values, cold_errors) for t in (10, 60)]
+    return pd.DataFrame(rows)
+
+
+def test_the_cold_end_is_checked_per_load_value_where_the_load_is_a_data_field():
+    from studies.catalog.three_regime.analysis import _dense_lines
+
+    # pooled, n_train 4000's 0.03 would read 0.015; per load value it is named
+    text = "\n".join(_dense_lines(_dense_table("n_train", [250, 4000], [0.0, 0.03]), {"max_dense_train_error": 0.01},
+                                  "epochs", "n_train"))
+    assert "WARNING" in text and "0.0300 at n_train = 4000 (allowed 0.01)" in text
+    assert "trained: dense train error 0.0000 at n_train = 250" in text
+    # with label noise the teacher itself scores label_noise against the flipped labels
+    text = "\n".join(_dense_lines(_dense_table("label_noise", [0.0, 0.2], [0.001, 0.15]),
+                                  {"max_dense_train_error": 0.01}, "epochs", "label_noise"))
+    assert "WARNING" not in text and "0.1500 at label_noise = 0.2 (allowed 0.21)" in text
+    text = "\n".join(_dense_lines(_dense_table("label_noise", [0.0, 0.2], [0.02, 0.15]),
+                                  {"max_dense_train_error": 0.01}, "epochs", "label_noise"))
+    assert "under-trained: dense train error 0.0200 at label_noise = 0 (allowed 0.01)" in text
