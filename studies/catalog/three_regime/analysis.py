@@ -300,7 +300,8 @@ def _effect_lines(eff: pd.DataFrame, load: str, knob: str, a: dict, zero_tempera
             f"between {load} {x:g} ({at.loc[x, 'effect']}, slope {_pm(at.loc[x, 'slope_vs_value'], at.loc[x, 'slope_se'])}) "
             f"and {load} {z:g} ({at.loc[z, 'effect']}, slope {_pm(at.loc[z, 'slope_vs_value'], at.loc[z, 'slope_se'])})"
             for x, z in f) + ".")
-        hi, lo = eff.iloc[0], eff.iloc[-1]
+        called = eff[eff["sign"] != 0].sort_values(load, ascending=False)  # the direction of the called signs
+        hi, lo = called.iloc[0], called.iloc[-1]
         paper = hi["sign"] > 0 and lo["sign"] < 0 if load == "density" else None
         if paper is not None:
             lines.append("Direction: " + ("as in the paper (raising the temperature hurts at high density and helps "

@@ -167,3 +167,21 @@ def test_the_cold_end_is_checked_per_load_value_where_the_load_is_a_data_field()
     text = "\n".join(_dense_lines(_dense_table("label_noise", [0.0, 0.2], [0.02, 0.15]),
                                   {"max_dense_train_error": 0.01}, "epochs", "label_noise"))
     assert "under-trained: dense train error 0.0200 at label_noise = 0 (allowed 0.01)" in text
+
+
+def test_the_direction_of_a_flip_is_read_from_the_called_signs():
+    import pandas as pd
+    from studies.catalog.three_regime.analysis import _effect_lines
+
+    # hurts at 0.5, helps at 0.05, not significant at the lowest density: the paper's direction
+    eff = pd.DataFrame({"density": [0.5, 0.05, 0.005], "sign": [1, -1, 0],
+                        "effect": ["raising T hurts", "raising T helps", "not significant"],
+                        "slope_vs_value": [-0.05, 0.14, 0.05], "slope_se": [0.004, 0.02, 0.05],
+                        "best_temperature": [512, 16, 64]})
+    for k in ("best_minus_hottest", "best_minus_coldest", "hottest_minus_coldest"):
+        eff[k], eff[k + "_se"] = 0.0, 0.0
+    text = "\n".join(_effect_lines(eff, "density", "batch_size", {"significance": 2.0}, False))
+    assert "flips sign" in text and "Direction: as in the paper" in text
+    eff["sign"] = [-1, 1, 0]
+    text = "\n".join(_effect_lines(eff, "density", "batch_size", {"significance": 2.0}, False))
+    assert "Direction: not the paper's" in text
