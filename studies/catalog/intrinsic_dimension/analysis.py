@@ -348,6 +348,14 @@ def _condition_label(r, head: pd.DataFrame) -> str:
     return text or str(r["manifold"])
 
 
+def _recipe_text(v) -> str:
+    """A recipe value as the summary writes it: '-' where missing, a whole float as an integer (a column
+    with missing values is float: batch 100, not 100.0)."""
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "-"
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+
 def _recipes(head: pd.DataFrame) -> list[str]:
     """One line per distinct training recipe of the table: what the dense (and retrained) members ran with."""
     cols = [c for c in ("student", "pruning", "recipe", "loss", "lr", "momentum", "schedule", "epochs", "batch_size",
@@ -355,7 +363,7 @@ def _recipes(head: pd.DataFrame) -> list[str]:
     if "recipe" not in head:
         return []
     seen = head.assign(pruning=head["pruning"].map(lambda x: CURVES[x][0] if x in CURVES else x))[cols]
-    seen = seen.astype(object).map(lambda v: "-" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    seen = seen.astype(object).map(_recipe_text)
     seen = seen.drop_duplicates()
     out = []
     for _, r in seen.iterrows():
