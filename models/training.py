@@ -90,11 +90,14 @@ elementwise passes over the (C, B, h) intermediates and over the params fuse int
 around the products. It is compiled on its first call for each set of shapes (chunk size, batch,
 widths) and flags (loss, architecture, momentum, Nesterov, weight decay, noise, mask, SAM) and
 reused by every later step and :func:`train` call of the process with the same ones (a short last
-batch is a shape of its own); torch's own recompile limit applies. Where it cannot compile (no
+batch is a shape of its own); past torch's recompile limit (``torch._dynamo.config``, per set of
+flags) a new shape runs the same function uncompiled. Where it cannot compile (no
 C++ compiler, a platform torch.compile does not support), the run falls back to the eager step
-with one :class:`CompileFallbackWarning` per set of shapes and flags. The results equal the eager
+with one :class:`CompileFallbackWarning` per set of flags. The results equal the eager
 step's up to float rounding (the compiled kernels sum in another order; tested); the divergence
-rule, chunking, randomness and layout are the same.
+rule, chunking, randomness and layout are the same. The eager step is hand-fused and its batched
+products take most of its time, so the compiled one is no faster on a CPU (``python
+benchmarks/ensemble.py --compile`` times both, the compile time apart).
 
 Randomness: member k owns one ``torch.Generator`` seeded with ``seeds[k]`` (on the CPU), used for its
 data order (one ``randperm`` per epoch) and, if its T_k > 0, its Langevin noise, which is drawn in
@@ -107,6 +110,7 @@ from __future__ import annotations
 
 import copy
 import math
+import types
 import warnings
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -883,21 +887,22 @@ def _plain_update(arch, loss, names, shapes, use_wd, use_noise, use_sam):
             _, grads = descend(arch, work, X, y, loss, names)
             point = _sam_point(work, names, grads,
                                {} if mask is None else _split(mask, names, shapes), rho)
-        batch_loss, g = descend(arch, point, X, y, loss, names, coef=lr)
-        parts, off = [], 0
+        base = {n: (work[n] - _member_view(lrwd, work[n]) * work[n] if use_wd else work[n],
+                    None) for n in names}  # w - lr wd w, then the fused gradient step
+        batch_loss, upd = descend(arch, point, X, y, loss, names, coef=lr, base=base)
+        dest = _split(spare, names, shapes)
+        kept = None if mask is None else _split(mask, names, shapes)
+        total, off = batch_loss.sum(), 0
         for n, size in zip(names, sizes):
-            p = work[n]
-            start = p - _member_view(lrwd, p) * p if use_wd else p
-            new = start - g[n]
+            new = upd[n]
             if use_noise:
                 new = new + _member_view(noise_c, new) * noise[:, off:off + size].reshape(new.shape)
-            parts.append(new.reshape(-1))
+            if kept is not None:
+                new = new * kept[n]
+            dest[n].copy_(new)
+            total = total + new.sum()
             off += size
-        flat = torch.cat(parts)
-        if mask is not None:
-            flat = flat * mask
-        spare.copy_(flat)
-        return batch_loss, batch_loss.sum() + flat.sum()
+        return batch_loss, total
     return update
 
 
@@ -917,36 +922,32 @@ def _momentum_update(arch, loss, names, shapes, use_wd, use_noise, use_sam, nest
             _, grads = descend(arch, work, X, y, loss, names)
             point = _sam_point(work, names, grads,
                                {} if mask is None else _split(mask, names, shapes), rho)
-        batch_loss, g = descend(arch, point, X, y, loss, names, coef=minus_one)
-        vparts, off = [], 0
-        for n, size in zip(names, sizes):
+        base = {}
+        for n in names:  # v' = mu v + wd w, then + the gradient by the fused product
             p, v = work[n], vel[n]
             dv = v * _member_view(mu, v)
-            if use_wd:
-                dv = dv + p * _member_view(wd, p)
-            nv = dv - g[n]
+            base[n] = (dv + p * _member_view(wd, p) if use_wd else dv, None)
+        batch_loss, upd = descend(arch, point, X, y, loss, names, coef=minus_one, base=base)
+        dest, vdest = _split(spare, names, shapes), _split(vspare, names, shapes)
+        kept = None if mask is None else _split(mask, names, shapes)
+        total, off = batch_loss.sum(), 0
+        for n, size in zip(names, sizes):
+            nv, p = upd[n], work[n]
             if use_noise:
                 nv = nv + _member_view(noise_c, nv) * noise[:, off:off + size].reshape(nv.shape)
-            vparts.append(nv.reshape(-1))
-            off += size
-        vflat = torch.cat(vparts)
-        if mask is not None:
-            vflat = vflat * mask
-        newv = _split(vflat, names, shapes)
-        parts = []
-        for n in names:
-            p = work[n]
+            if kept is not None:
+                nv = nv * kept[n]
             if nesterov:
-                new = p - _member_view(lr1mu, p) * newv[n] + _member_view(lrmu, p) * vel[n]
+                new = p - _member_view(lr1mu, p) * nv + _member_view(lrmu, p) * vel[n]
             else:
-                new = p - _member_view(lr, p) * newv[n]
-            parts.append(new.reshape(-1))
-        flat = torch.cat(parts)
-        if mask is not None:
-            flat = flat * mask
-        spare.copy_(flat)
-        vspare.copy_(vflat)
-        return batch_loss, batch_loss.sum() + flat.sum()
+                new = p - _member_view(lr, p) * nv
+            if kept is not None:
+                new = new * kept[n]
+            vdest[n].copy_(nv)
+            dest[n].copy_(new)
+            total = total + new.sum()
+            off += size
+        return batch_loss, total
     return update
 
 
@@ -968,6 +969,10 @@ class _CompiledStep:
                                       rule.use_sam, rule.nesterov) if rule.momentum else \
                 _plain_update(arch, loss, names, shapes, rule.use_wd, rule.use_noise,
                               rule.use_sam)
+            # a code object of its own: torch's recompile limit (per code object) then counts
+            # the shapes of this key only, and its guards are checked against those alone
+            update = types.FunctionType(update.__code__.replace(), update.__globals__,
+                                        update.__name__, None, update.__closure__)
             try:
                 self.fn = torch.compile(update, dynamic=False)
             except Exception as e:  # torch.compile itself unsupported here
