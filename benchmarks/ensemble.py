@@ -25,7 +25,7 @@ less sensitive to other processes on a shared machine). Ratios are the point: ab
 move with the machine's load.
 
     python benchmarks/ensemble.py [--quick] [--ks 1,16,64] [--steps N] [--threads N] [--json] [--record]
-                                  [--baseline DIR] [--device cuda]
+                                  [--baseline DIR] [--device cuda] [--compile]
 
 ``--threads`` defaults to 1 (all variants run with the same setting; the header says which);
 ``--record`` appends the run to benchmarks/RESULTS.md; ``--json`` prints, as the last line, a JSON
@@ -34,8 +34,16 @@ bmm_fraction} (with ``--baseline``, also baseline_cpu_s and engine_ab_cpu_s). ``
 (another checkout of the repository, e.g. ``git worktree add /tmp/base COMMIT``) also times that
 tree's engine on the same work, its ``models`` imported next to this tree's and the two interleaved
 ``--baseline-rounds`` times (best CPU seconds of each): the before/after of a change, side by side
-in one run, under the same load. There is no
-compiled path (``torch.compile``): the engine is hand-fused, so there is no compile time to report.
+in one run, under the same load.
+
+``--compile`` also times the engine with ``TrainConfig(compile=True)`` (its step through
+``torch.compile``) on the same work, beside the eager engine: its first call (which compiles the
+step for the run's shapes, with inductor's on-disk cache off, so the cold cost) and best-of-N
+steady-state calls; the compile time is the first call minus the steady state (wall and CPU
+seconds), reported apart, and the sgemm fraction is given both ways. The JSON rows then also hold
+compiled_s, compiled_cpu_s, compile_s, compile_cpu_s and compiled_sgemm_fraction. Where
+torch.compile cannot build kernels, the compiled engine falls back to the eager step (a
+``CompileFallbackWarning``, and compiled_fallback true in the row).
 """
 from __future__ import annotations
 
@@ -46,6 +54,7 @@ import os
 import platform
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -144,6 +153,22 @@ def bench_k(K: int, D: int, hidden: int, batch: int, steps: int, lr: float, engi
             return rep.train_loss, rep.train_error
         out["engine_s"], out["engine_cpu_s"] = _timed2(run_engine, repeats)
 
+    if "compiled" in engines:
+        ens1 = models.make_ensemble("mlp", K, D, hidden=(hidden,), seeds=seeds, device=DEVICE)
+        ccfg = models.TrainConfig(loss="logistic", lr=lr, epochs=1, batch_size=batch, compile=True)
+
+        def run_compiled():
+            rep = models.train(ens1.clone(), X, y, ccfg, seeds=seeds)
+            return rep.train_loss, rep.train_error
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", models.CompileFallbackWarning)
+            first_s, first_cpu_s = _timed2(run_compiled, 1)  # compiles the step for its shapes
+        out["compiled_fallback"] = any(issubclass(w.category, models.CompileFallbackWarning)
+                                       for w in caught)
+        out["compiled_s"], out["compiled_cpu_s"] = _timed2(run_compiled, repeats)
+        out["compile_s"] = first_s - out["compiled_s"]
+        out["compile_cpu_s"] = first_cpu_s - out["compiled_cpu_s"]
+
     if "loop" in engines:
         nets = [Scaled(D, hidden).to(DEVICE) for _ in range(K)]
 
@@ -192,6 +217,8 @@ def bench_k(K: int, D: int, hidden: int, batch: int, steps: int, lr: float, engi
                                                                               2 * hidden))
     out["engine_gflops"] = (flops / _work(out["engine_s"], out["engine_cpu_s"]) / 1e9
                             if "engine_s" in out else None)
+    if "compiled_s" in out:
+        out["compiled_gflops"] = flops / _work(out["compiled_s"], out["compiled_cpu_s"]) / 1e9
     return out
 
 
@@ -264,6 +291,9 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--device", default="cpu",
                     help="cpu (default) or a CUDA device: every variant runs there; on a GPU the "
                          "rates and the before/after come from wall seconds, read the wall ratios")
+    ap.add_argument("--compile", action="store_true",
+                    help="also time the engine with TrainConfig(compile=True), its compile time "
+                         "apart")
     ap.add_argument("--json", action="store_true", help="print a JSON list as the last line")
     ap.add_argument("--record", action="store_true", help="append the run to benchmarks/RESULTS.md")
     args = ap.parse_args(argv)
@@ -273,6 +303,9 @@ def main(argv=None) -> list[dict]:
         ap.error(f"--device must be cpu or an available CUDA device, got {args.device!r}")
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.compile:  # the compile time of a first run on this machine, not an on-disk cache hit
+        import torch._inductor.config as inductor_config
+        inductor_config.fx_graph_cache = False
     ks = [1, 16, 64] if args.quick and args.ks == ap.get_default("ks") else \
         [int(k) for k in args.ks.split(",")]
     steps = args.steps or (8 if args.quick else 16)
@@ -288,7 +321,8 @@ def main(argv=None) -> list[dict]:
           f"{'bmm frac':>9}")
     rows = []
     for K in ks:
-        r = bench_k(K, args.dim, args.hidden, args.batch, steps, 0.1, ("engine", "vmap"), repeats)
+        r = bench_k(K, args.dim, args.hidden, args.batch, steps, 0.1,
+                    ("engine", "vmap") + (("compiled",) if args.compile else ()), repeats)
         kl = min(K, args.loop_max_k)
         rl = bench_k(kl, args.dim, args.hidden, args.batch, steps, 0.1, ("loop",),
                      1 if kl > 64 else repeats)
@@ -298,6 +332,8 @@ def main(argv=None) -> list[dict]:
         r["sgemm_fraction"] = r["engine_gflops"] * 1e9 / rate
         r["bmm_gflops"] = bmm_rate(K, args.dim, args.hidden, args.batch) / 1e9
         r["bmm_fraction"] = r["engine_gflops"] / r["bmm_gflops"]
+        if args.compile:
+            r["compiled_sgemm_fraction"] = r["compiled_gflops"] * 1e9 / rate
         rows.append(r)
         print(_line(r, "{:>6} {:>9.4f} {:>10} {:>9.4f} {:>9.1f} {:>9.2f} {:>12.1f} {:>12.2f} "
                        "{:>10.3f} {:>9.3f}"))
@@ -311,6 +347,16 @@ def main(argv=None) -> list[dict]:
                                          args.baseline_rounds)
             r["baseline_cpu_s"], r["engine_ab_cpu_s"] = before, after
             print(f"{r['K']:>6} {before:>9.4f} {after:>9.4f} {before / after:>9.2f}")
+    if args.compile:
+        print("engine eager and compiled (TrainConfig(compile=True)), steady state best of "
+              f"{repeats}; compile = first call minus steady state")
+        print(f"{'K':>6} {'eager s':>9} {'comp s':>9} {'eager cpu':>9} {'comp cpu':>9} "
+              f"{'cpu e/c':>8} {'compile s':>9} {'compile cpu':>11} {'sgemm e':>8} {'sgemm c':>8}")
+        for r in rows:
+            print(_compile_line(r, "{:>6} {:>9.4f} {:>9.4f} {:>9.4f} {:>9.4f} {:>8.2f} {:>9.2f} "
+                                   "{:>11.2f} {:>8.3f} {:>8.3f}{}"))
+        if any(r["compiled_fallback"] for r in rows):
+            print("! torch.compile failed: the compiled rows are the eager step (fallback)")
     load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average {load_end:.1f} at the end")
     if any(r["loop_extrapolated"] for r in rows):
@@ -319,7 +365,9 @@ def main(argv=None) -> list[dict]:
         _record(head, rate, args, steps, rows, load_end)
     keys = ("K", "engine_s", "loop_s", "vmap_s", "engine_cpu_s", "loop_cpu_s", "vmap_cpu_s",
             "sgemm_fraction", "bmm_fraction") + (("baseline_cpu_s", "engine_ab_cpu_s")
-                                                 if args.baseline else ())
+                                                 if args.baseline else ()) + \
+        (("compiled_s", "compiled_cpu_s", "compile_s", "compile_cpu_s", "compiled_sgemm_fraction",
+          "compiled_fallback") if args.compile else ())
     out = [{k: r[k] for k in keys} for r in rows]
     if args.json:
         print(json.dumps(out))
@@ -332,6 +380,13 @@ def _line(r, fmt):
                       r["loop_s"] / r["engine_s"], r["vmap_s"] / r["engine_s"],
                       r["loop_cpu_s"] / r["engine_cpu_s"], r["vmap_cpu_s"] / r["engine_cpu_s"],
                       r["sgemm_fraction"], r["bmm_fraction"])
+
+
+def _compile_line(r, fmt):
+    return fmt.format(r["K"], r["engine_s"], r["compiled_s"], r["engine_cpu_s"],
+                      r["compiled_cpu_s"], r["engine_cpu_s"] / r["compiled_cpu_s"], r["compile_s"],
+                      r["compile_cpu_s"], r["sgemm_fraction"], r["compiled_sgemm_fraction"],
+                      " (fallback)" if r["compiled_fallback"] else "")
 
 
 def _record(head, rate, args, steps, rows, load_end):
@@ -352,6 +407,14 @@ def _record(head, rate, args, steps, rows, load_end):
                   "| K | before CPU s | after CPU s | speed-up |\n", "|---:|---:|---:|---:|\n"]
         lines += [f"| {r['K']} | {r['baseline_cpu_s']:.4f} | {r['engine_ab_cpu_s']:.4f} | "
                   f"{r['baseline_cpu_s'] / r['engine_ab_cpu_s']:.2f} |\n" for r in rows]
+    if args.compile:
+        lines += ["\nEngine eager and compiled (TrainConfig(compile=True)), steady state; compile = "
+                  "first call minus steady state:\n\n",
+                  "| K | eager s | compiled s | eager CPU s | compiled CPU s | CPU eager / compiled "
+                  "| compile s | compile CPU s | sgemm fraction eager | sgemm fraction compiled "
+                  "|\n", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"]
+        lines += [_compile_line(r, "| {} | {:.4f} | {:.4f} | {:.4f} | {:.4f} | {:.2f} | {:.2f} | "
+                                   "{:.2f} | {:.3f} | {:.3f}{} |") + "\n" for r in rows]
     with path.open("a") as f:
         f.writelines(lines)
 

@@ -35,12 +35,14 @@ from .pruning import (SCOPES, apply_masks, magnitude_masks, mask_sparsity, rando
 from .logistic import LogisticFit, logistic_fit
 from .ridge import ridge_fit
 from .schedules import SCHEDULES, Schedule
-from .training import TrainConfig, TrainReport, dead_members, evaluate, train
+from .training import (CompileFallbackWarning, TrainConfig, TrainReport, dead_members, evaluate,
+                       train)
 
 __all__ = [
     "ACTIVATIONS", "ARCHS", "LOSSES", "SCOPES",
     "Ensemble", "make_ensemble", "count_params",
-    "TrainConfig", "TrainReport", "train", "evaluate", "dead_members", "Schedule", "SCHEDULES",
+    "TrainConfig", "TrainReport", "train", "evaluate", "dead_members", "CompileFallbackWarning",
+    "Schedule", "SCHEDULES",
     "magnitude_masks", "random_masks", "random_masks_like", "apply_masks", "mask_sparsity", "top_magnitude",
     "ridge_fit", "logistic_fit", "LogisticFit",
     "IMPResult", "IMPRound", "imp_ladder", "iterative_magnitude_pruning",

@@ -91,7 +91,8 @@ def descend(ens, work: dict, X: torch.Tensor, y: torch.Tensor, loss: str, names,
     - ``base`` None: the gradient of sum_k coef_k L_k (coef None: 1) w.r.t. that param;
     - ``base`` given (dict name -> (start, dest), tensors shaped like the param, dest not read
       by the forward pass, dest may be start): ``start - gradient`` written into ``dest`` (one
-      fused product per weight matrix: the SGD step).
+      fused product per weight matrix: the SGD step); dest None: into a new tensor (the
+      compiled step of ``models.training``, where torch.compile places the result).
 
     X: (B, D) shared or (K, B, D); y: (B,) or (K, B). Params are read from ``work``. ``ws``: an
     optional dict the caller keeps between calls, holding the (K, B, h) intermediates (reused
@@ -163,9 +164,9 @@ def descend(ens, work: dict, X: torch.Tensor, y: torch.Tensor, loss: str, names,
                 out[name] = torch.bmm(gf3, a_last).mul_(s_out * scale).view(K, -1)
             else:
                 start, dest = base[name]
-                torch.baddbmm(start.unsqueeze(1), gf3, a_last, alpha=-s_out * scale,
-                              out=dest.unsqueeze(1))
-                out[name] = dest
+                new = torch.baddbmm(start.unsqueeze(1), gf3, a_last, alpha=-s_out * scale,
+                                    out=None if dest is None else dest.unsqueeze(1))
+                out[name] = new.view(K, -1) if dest is None else dest
     name = out_names[1]
     if b_out is not None and name in want:
         if base is None:

@@ -83,6 +83,22 @@ and its velocities, live in two flat buffers (param-major, hidden weight matrice
 (fan_in, h)): each step writes the new values into the spare buffer and swaps, and the mask and the
 divergence sum are one operation each on a flat buffer. The chunking depends on the shapes only.
 
+Compiled step (``TrainConfig(compile=True)``, opt-in): the whole update of a step (forward
+pass, loss slope, backward pass, weight decay, noise, mask, the new params and velocities and the
+divergence sum) is one function handed to ``torch.compile`` (``dynamic=False``), so the
+elementwise passes over the (C, B, h) intermediates and over the params fuse into a few loops
+around the products. It is compiled on its first call for each set of shapes (chunk size, batch,
+widths) and flags (loss, architecture, momentum, Nesterov, weight decay, noise, mask, SAM) and
+reused by every later step and :func:`train` call of the process with the same ones (a short last
+batch is a shape of its own); past torch's recompile limit (``torch._dynamo.config``, per set of
+flags) a new shape runs the same function uncompiled. Where it cannot compile (no
+C++ compiler, a platform torch.compile does not support), the run falls back to the eager step
+with one :class:`CompileFallbackWarning` per set of flags. The results equal the eager
+step's up to float rounding (the compiled kernels sum in another order; tested); the divergence
+rule, chunking, randomness and layout are the same. The eager step is hand-fused and its batched
+products take most of its time, so the compiled one is no faster on a CPU (``python
+benchmarks/ensemble.py --compile`` times both, the compile time apart).
+
 Randomness: member k owns one ``torch.Generator`` seeded with ``seeds[k]`` (on the CPU), used for its
 data order (one ``randperm`` per epoch) and, if its T_k > 0, its Langevin noise, which is drawn in
 chunks of ``max(1, 1024 // n_k)`` steps (n_k: that member's trainable parameter count); a member
@@ -94,6 +110,8 @@ from __future__ import annotations
 
 import copy
 import math
+import types
+import warnings
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -119,7 +137,9 @@ class TrainConfig:
     ``lr``, ``momentum``, ``langevin_T``, ``weight_decay`` and ``sam_rho`` are floats or length-K
     sequences / tensors (one value per member, e.g. a temperature ladder in one ensemble).
     ``schedule`` is one :class:`models.Schedule` (or a dict of its fields) for all members, or a
-    length-K sequence of them. Give ``epochs`` or ``steps``, not both (neither: 100 epochs)."""
+    length-K sequence of them. Give ``epochs`` or ``steps``, not both (neither: 100 epochs).
+    ``compile=True`` runs each step through ``torch.compile`` (module docstring, "Compiled
+    step"); the default is the eager step."""
 
     loss: str = field(default="logistic", metadata={"help": "logistic | mse | hinge"})
     lr: float | Sequence[float] = field(
@@ -149,6 +169,9 @@ class TrainConfig:
                                       "training loss/error (0 = before training)"})
     history: bool = field(
         default=False, metadata={"help": "record the training loss/error after every epoch"})
+    compile: bool = field(
+        default=False, metadata={"help": "run each step through torch.compile (once per shape; "
+                                         "eager if it cannot compile)"})
 
     def run_length(self, n_train: int) -> tuple[int, int, int]:
         """(epochs, steps, steps per epoch) of a run on ``n_train`` examples (checked)."""
@@ -425,6 +448,8 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None,
                          "ball momentum, whose noise on the velocity keeps the Gibbs law)")
     if not isinstance(cfg.history, (bool, np.bool_)):
         raise ValueError(f"cfg.history must be True or False, got {cfg.history!r}")
+    if not isinstance(cfg.compile, (bool, np.bool_)):
+        raise ValueError(f"cfg.compile must be True or False, got {cfg.compile!r}")
     X, y = prepare_data(ens, X, y)
     P = X.shape[-2]
     epochs, n_steps, per_epoch = cfg.run_length(P)
@@ -456,7 +481,8 @@ def train(ens: Ensemble, X, y, cfg: TrainConfig, masks=None, seeds=None,
         for name, m in masks.items():
             ens.params[name].mul_(m)
         run = _Run(ens, X, y, loss, names, masks, rule, seeds if stochastic else None, T > 0,
-                   B, epochs, n_steps, per_epoch, first, checkpoints, cfg.history)
+                   B, epochs, n_steps, per_epoch, first, checkpoints, cfg.history,
+                   bool(cfg.compile))
         for members in _member_chunks(ens, B, rule.momentum):
             run.train_members(members)
     return run.report()
@@ -486,8 +512,9 @@ class _Run:
     chunk of members at a time (:meth:`train_members`)."""
 
     def __init__(self, ens, X, y, loss, names, masks, rule, seeds, noisy, B, epochs, n_steps,
-                 per_epoch, first, checkpoints, history):
+                 per_epoch, first, checkpoints, history, compiled=False):
         K = ens.n_members
+        self.compiled = compiled
         self.ens, self.X, self.y, self.loss, self.names, self.masks = ens, X, y, loss, names, masks
         self.rule, self.seeds, self.noisy, self.B = rule, seeds, noisy, B
         self.epochs, self.n_steps, self.per_epoch, self.first = epochs, n_steps, per_epoch, first
@@ -559,6 +586,8 @@ class _Run:
             self.seeds[sl], sum(self.sizes), ens.dtype, ens.device, self.noisy[sl])
         batches = _Batches(X, y, work[names[0]].shape[0], B) if minibatch else None
         step_fn = _momentum_step if rule.momentum else _step
+        if self.compiled:
+            step_fn = _CompiledStep(ens, self.loss, names, shapes, rule, bool(masks), step_fn)
         scheduled = rule.scheduled
         first = self.first
         self._record(first, sl, X, y, work, alive)
@@ -622,11 +651,14 @@ class _State:
             alive &= ok
             self.any_dead = True
 
-    def check_update(self, batch_loss: torch.Tensor, new: dict, names, step: int):
+    def check_update(self, batch_loss: torch.Tensor, new: dict, names, step: int,
+                     total: torch.Tensor | None = None):
         """Divergence check of a step (module docstring): one sum of every batch loss and updated
-        param of the chunk, read on the host; only when it is not finite (or a member is already
-        dead), one such sum per member."""
-        if not self.any_dead and _all_finite(torch.add(batch_loss.sum(), self.slots.spare.sum())):
+        param of the chunk (``total`` if given, e.g. by the compiled step), read on the host; only
+        when it is not finite (or a member is already dead), one such sum per member."""
+        if total is None and not self.any_dead:
+            total = torch.add(batch_loss.sum(), self.slots.spare.sum())
+        if not self.any_dead and _all_finite(total):
             return
         K = batch_loss.shape[0]
         total = batch_loss.clone()
@@ -811,6 +843,187 @@ def _sam_point(work, names, grads, masks, rho_t):
     for n, g in zip(names, gm):
         shifted[n] = work[n] + _member_view(coef, g) * g
     return shifted
+
+
+class CompileFallbackWarning(RuntimeWarning):
+    """``TrainConfig(compile=True)`` could not compile a step: the run trains with the eager step."""
+
+
+class _Arch:
+    """What the backward pass reads of an ensemble (so a compiled step holds no params)."""
+
+    def __init__(self, ens: Ensemble):
+        self.arch, self.activation = ens.arch, ens.activation
+        self.input_dim, self.hidden = ens.input_dim, tuple(ens.hidden)
+
+
+_COMPILED: dict = {}  # flags and widths -> the torch.compile'd update (it caches per shape)
+_FAILED: set = set()  # the keys whose compilation failed (trained eagerly, warned once)
+
+
+def _split(flat: torch.Tensor, names, shapes: dict) -> dict:
+    """Views of a flat buffer of C members laid out as ``_Slots`` (param-major); ``shapes``: the
+    shape of one member's param (C is read off the buffer's length)."""
+    C = flat.numel() // sum(math.prod(shapes[n]) for n in names)
+    out, off = {}, 0
+    for n in names:
+        size = C * math.prod(shapes[n])
+        out[n] = flat[off:off + size].view((C,) + tuple(shapes[n]))
+        off += size
+    return out
+
+
+def _plain_update(arch, loss, names, shapes, use_wd, use_noise, use_sam):
+    """The functional plain (S)GD / Langevin step of :func:`_step` (without the divergence
+    handling; ``shapes``: one member's param shapes): writes the new params into ``spare``,
+    returns (batch loss (C,), divergence sum)."""
+    sizes = [math.prod(shapes[n]) for n in names]  # per member (the noise columns)
+
+    def update(cur, spare, fixed, X, y, lr, lrwd, noise_c, rho, noise, mask):
+        work = dict(fixed)
+        work.update(_split(cur, names, shapes))
+        point = work
+        if use_sam:
+            _, grads = descend(arch, work, X, y, loss, names)
+            point = _sam_point(work, names, grads,
+                               {} if mask is None else _split(mask, names, shapes), rho)
+        base = {n: (work[n] - _member_view(lrwd, work[n]) * work[n] if use_wd else work[n],
+                    None) for n in names}  # w - lr wd w, then the fused gradient step
+        batch_loss, upd = descend(arch, point, X, y, loss, names, coef=lr, base=base)
+        dest = _split(spare, names, shapes)
+        kept = None if mask is None else _split(mask, names, shapes)
+        total, off = batch_loss.sum(), 0
+        for n, size in zip(names, sizes):
+            new = upd[n]
+            if use_noise:
+                new = new + _member_view(noise_c, new) * noise[:, off:off + size].reshape(new.shape)
+            if kept is not None:
+                new = new * kept[n]
+            dest[n].copy_(new)
+            total = total + new.sum()
+            off += size
+        return batch_loss, total
+    return update
+
+
+def _momentum_update(arch, loss, names, shapes, use_wd, use_noise, use_sam, nesterov):
+    """The functional heavy-ball / Nesterov step of :func:`_momentum_step` (without the
+    divergence handling; ``shapes`` as above): writes the new params and velocities into
+    ``spare`` and ``vspare``, returns (batch loss (C,), divergence sum)."""
+    sizes = [math.prod(shapes[n]) for n in names]  # per member (the noise columns)
+
+    def update(cur, vcur, spare, vspare, fixed, X, y, mu, wd, lr, lr1mu, lrmu, minus_one,
+               noise_c, rho, noise, mask):
+        work = dict(fixed)
+        work.update(_split(cur, names, shapes))
+        vel = _split(vcur, names, shapes)
+        point = work
+        if use_sam:
+            _, grads = descend(arch, work, X, y, loss, names)
+            point = _sam_point(work, names, grads,
+                               {} if mask is None else _split(mask, names, shapes), rho)
+        base = {}
+        for n in names:  # v' = mu v + wd w, then + the gradient by the fused product
+            p, v = work[n], vel[n]
+            dv = v * _member_view(mu, v)
+            base[n] = (dv + p * _member_view(wd, p) if use_wd else dv, None)
+        batch_loss, upd = descend(arch, point, X, y, loss, names, coef=minus_one, base=base)
+        dest, vdest = _split(spare, names, shapes), _split(vspare, names, shapes)
+        kept = None if mask is None else _split(mask, names, shapes)
+        total, off = batch_loss.sum(), 0
+        for n, size in zip(names, sizes):
+            nv, p = upd[n], work[n]
+            if use_noise:
+                nv = nv + _member_view(noise_c, nv) * noise[:, off:off + size].reshape(nv.shape)
+            if kept is not None:
+                nv = nv * kept[n]
+            if nesterov:
+                new = p - _member_view(lr1mu, p) * nv + _member_view(lrmu, p) * vel[n]
+            else:
+                new = p - _member_view(lr, p) * nv
+            if kept is not None:
+                new = new * kept[n]
+            vdest[n].copy_(nv)
+            dest[n].copy_(new)
+            total = total + new.sum()
+            off += size
+        return batch_loss, total
+    return update
+
+
+class _CompiledStep:
+    """The step of a chunk through ``torch.compile`` (module docstring, "Compiled step"), called
+    as :func:`_step` / :func:`_momentum_step` (``eager``), which it falls back to, with one
+    :class:`CompileFallbackWarning`, where compilation fails."""
+
+    def __init__(self, ens, loss, names, shapes, rule, masked: bool, eager):
+        self.eager, self.momentum = eager, rule.momentum
+        self.key = (rule.momentum, rule.nesterov, ens.arch, ens.activation, ens.input_dim,
+                    tuple(ens.hidden), loss, tuple(names), rule.use_wd, rule.use_noise,
+                    rule.use_sam, masked, ens.dtype, ens.device.type,
+                    tuple((n, shapes[n][1:]) for n in names))
+        self.fn = None if self.key in _FAILED else _COMPILED.get(self.key)
+        if self.fn is None and self.key not in _FAILED:
+            arch, shapes = _Arch(ens), {n: shapes[n][1:] for n in names}  # one member's
+            update = _momentum_update(arch, loss, names, shapes, rule.use_wd, rule.use_noise,
+                                      rule.use_sam, rule.nesterov) if rule.momentum else \
+                _plain_update(arch, loss, names, shapes, rule.use_wd, rule.use_noise,
+                              rule.use_sam)
+            # a code object of its own: torch's recompile limit (per code object) then counts
+            # the shapes of this key only, and its guards are checked against those alone
+            update = types.FunctionType(update.__code__.replace(), update.__globals__,
+                                        update.__name__, None, update.__closure__)
+            try:
+                self.fn = torch.compile(update, dynamic=False)
+            except Exception as e:  # torch.compile itself unsupported here
+                self._fail(e)
+            else:
+                _COMPILED[self.key] = self.fn
+
+    def _fail(self, e: Exception):
+        _FAILED.add(self.key)
+        _COMPILED.pop(self.key, None)
+        self.fn = None
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        warnings.warn(f"cfg.compile=True: torch.compile failed ({type(e).__name__}: {first}); "
+                      f"training with the eager step", CompileFallbackWarning, stacklevel=4)
+
+    def __call__(self, ens, work, spare, Xb, yb, loss, names, masks, rule, rng, sizes, state,
+                 step):
+        if self.fn is None:
+            return self.eager(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, sizes,
+                              state, step)
+        noise = rng.noise() if rule.use_noise else None
+        fixed = {n: t for n, t in work.items() if n not in spare}
+        slots = state.slots
+        try:
+            if self.momentum:
+                vs = state.vslots
+                batch_loss, total = self.fn(
+                    slots.cur, vs.cur, slots.spare, vs.spare, fixed, Xb, yb, rule.mu, rule.wd,
+                    rule.lr, rule.lr1mu, rule.lrmu, rule.minus_one, rule.noise, rule.rho, noise,
+                    state.mask)
+            else:
+                batch_loss, total = self.fn(slots.cur, slots.spare, fixed, Xb, yb, rule.lr,
+                                            rule.lrwd, rule.noise, rule.rho, noise, state.mask)
+        except Exception as e:  # no compiler, an unsupported platform: the eager step
+            if noise is not None:
+                rng.pos -= 1  # the eager step draws this step's noise again
+            self._fail(e)
+            return self.eager(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, sizes,
+                              state, step)
+        # the divergence rule of the eager steps: a diverged member keeps its previous values
+        state.check_update(batch_loss, spare, names, step, total=total)
+        if state.any_dead:
+            keep = {n: _member_view(state.alive, spare[n]) for n in names}
+            for n in names:
+                torch.where(keep[n], spare[n], work[n], out=spare[n])
+            if self.momentum:
+                for n in names:
+                    torch.where(keep[n], state.vspare[n], state.vel[n], out=state.vspare[n])
+        slots.swap(work, spare)
+        if self.momentum:
+            state.vslots.swap(state.vel, state.vspare)
 
 
 # ---------------------------------------------------------------------- evaluation

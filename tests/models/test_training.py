@@ -1,6 +1,7 @@
 """Training: exactness of members inside an ensemble, the Langevin Gibbs posterior, masks,
 divergence, checkpoints, evaluation and bad input."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -270,3 +271,78 @@ def test_a_member_without_temperature_draws_no_noise():
         models.train(one, X, y, models.TrainConfig(lr=0.2, epochs=4, batch_size=6), seeds=[10 + k])
         for n in ens.params:
             torch.testing.assert_close(ens.params[n][k], one.params[n][0], rtol=1e-10, atol=1e-12)
+
+
+def _compiler_works() -> bool:
+    """Whether torch.compile (inductor) can build a kernel here (a C++ compiler, a supported
+    platform)."""
+    try:
+        return bool(torch.compile(lambda t: t * 2 + 1, dynamic=False)(torch.ones(3))[0] == 3)
+    except Exception:
+        return False
+
+
+@pytest.mark.parametrize("cfg_kwargs,per_member", [
+    (dict(loss="logistic", batch_size=12, epochs=3, weight_decay=1e-3, langevin_T=0.01), False),
+    (dict(loss="mse", epochs=6, momentum=0.9, weight_decay=1e-2, langevin_T=0.01), False),
+    (dict(loss="hinge", batch_size=18, epochs=3, momentum=0.5, nesterov=True, sam_rho=0.05),
+     True),
+])
+def test_the_compiled_step_equals_the_eager_step(cfg_kwargs, per_member):
+    """TrainConfig(compile=True): the same run as the eager step up to float32 rounding (plain
+    SGD with mini-batches, heavy-ball momentum at full batch, Nesterov with SAM on per-member
+    data; weight decay, Langevin noise, masks and a member with a huge learning rate, which
+    diverges), with no fallback where torch.compile works."""
+    if not _compiler_works():
+        pytest.skip("torch.compile cannot build kernels here")
+    K, P, D = 6, 36, 5
+    X, y = _data(P, D, dtype=torch.float32, K=K if per_member else None)
+    lr = np.linspace(0.05, 0.3, K)
+    lr[4] = 1e30  # diverges (logistic, mse)
+    start = models.make_ensemble("mlp", K, D, hidden=(7,), activation="tanh", seeds=range(K))
+    masks = models.magnitude_masks(start, np.linspace(0.0, 0.6, K))
+    runs = []
+    for compiled in (False, True):
+        ens = start.clone()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", models.CompileFallbackWarning)
+            rep = models.train(ens, X, y, models.TrainConfig(lr=lr, compile=compiled, **cfg_kwargs),
+                               masks=masks, seeds=range(20, 20 + K))
+        runs.append((ens, rep))
+    (a, ra), (b, rb) = runs
+    np.testing.assert_array_equal(ra.diverged, rb.diverged)
+    np.testing.assert_array_equal(ra.diverged_step, rb.diverged_step)
+    if cfg_kwargs["loss"] != "hinge":  # the hinge's slope vanishes past the margin: no overflow
+        assert ra.diverged[4] and ra.diverged.sum() == 1
+    for n in a.params:
+        torch.testing.assert_close(a.params[n], b.params[n], rtol=1e-4, atol=1e-5)
+        if n in masks:
+            assert (b.params[n][~masks[n]] == 0).all()
+    np.testing.assert_allclose(ra.train_loss, rb.train_loss, rtol=1e-4)
+
+
+def test_the_compiled_step_falls_back_to_the_eager_step(monkeypatch):
+    """Where torch.compile fails, TrainConfig(compile=True) warns once and trains eagerly (the
+    eager run exactly)."""
+    from models import training
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no compiler")
+    monkeypatch.setattr(torch, "compile", broken)
+    monkeypatch.setattr(training, "_COMPILED", {})
+    monkeypatch.setattr(training, "_FAILED", set())
+    K, P, D = 4, 20, 3
+    X, y = _data(P, D, dtype=torch.float32)
+    start = models.make_ensemble("mlp", K, D, hidden=(4,), seeds=range(K))
+    cfg = dict(loss="logistic", batch_size=5, epochs=2, langevin_T=0.01, momentum=0.5)
+    a, b = start.clone(), start.clone()
+    models.train(a, X, y, models.TrainConfig(**cfg), seeds=range(K))
+    with pytest.warns(models.CompileFallbackWarning, match="no compiler"):
+        models.train(b, X, y, models.TrainConfig(compile=True, **cfg), seeds=range(K))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", models.CompileFallbackWarning)  # warned once per key
+        models.train(start.clone(), X, y, models.TrainConfig(compile=True, **cfg), seeds=range(K))
+    for n in a.params:
+        torch.testing.assert_close(a.params[n], b.params[n], rtol=0, atol=0)
+    with pytest.raises(ValueError, match="cfg.compile must be True or False"):
+        models.train(start.clone(), X, y, models.TrainConfig(compile="yes", **cfg), seeds=range(K))
