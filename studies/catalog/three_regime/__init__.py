@@ -9,7 +9,8 @@ where does it hurt, and which of the three regimes is each point in? (Zhou, Yang
 - ``analysis``: the regimes per row and per cell, their sensitivity to the thresholds, the temperature
   effect per load and its flips, the summary;
 - ``figures``: the phase diagram;
-- ``presets/``: quick (the demo), paper (a Fig. 2-class diagram), epochs, lr, sam (case_studies reads it).
+- ``presets/``: quick (the demo), paper (a Fig. 2-class diagram), epochs, batch_size (at fixed iterations),
+  lr, sam (case_studies reads it).
 
 Derived tables (``prunelab export DIR --table NAME``): ``cells`` (per temperature and load, with the
 regime), ``effect`` (per load) and ``regime_sensitivity``.

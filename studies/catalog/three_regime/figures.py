@@ -91,7 +91,7 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
         _ticks(ax.xaxis, c["temperature"])
         _ticks(ax.yaxis, c[load])
         ax.tick_params(axis="x", labelrotation=45)
-        ax.set_xlabel(f"temperature: {knob} ({hotter})")
+        ax.set_xlabel(f"temperature: {knob}\n({hotter})")
         ax.set_ylabel(f"load: {load}")
         ax.grid(False)
     ax = axes.flat[5]
