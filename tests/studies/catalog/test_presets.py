@@ -30,5 +30,5 @@ def test_every_preset_plans(name, preset):
 def test_an_unknown_study_or_preset_is_named_with_what_exists():
     with pytest.raises(SpecError, match="unknown study 'nope'; known studies: .*three_regime"):
         catalog.get("nope")
-    with pytest.raises(SpecError, match="unknown preset 'big' for study 'three_regime'; presets: epochs, lr, paper, quick, sam"):
+    with pytest.raises(SpecError, match="unknown preset 'big' for study 'three_regime'; presets: batch_size, epochs, lr, paper, quick, sam"):
         catalog.preset_spec("three_regime", "big")

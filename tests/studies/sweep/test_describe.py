@@ -23,7 +23,7 @@ def test_describe_three_regime_lists_densities_with_help_and_the_presets(capsys)
     assert "densities (list[float], default [0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005]" in out
     assert "the load axis: densities of the pruned model" in out
     assert "temperature_knob (str, default \"lr\"; one of \"epochs\", \"lr\"" in out
-    assert "Presets: epochs, lr, paper, quick, sam" in out
+    assert "Presets: batch_size, epochs, lr, paper, quick, sam" in out
 
 
 def test_describe_a_derived_study_names_its_source():
