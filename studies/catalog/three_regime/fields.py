@@ -148,21 +148,28 @@ def check_trial(t: dict) -> None:
                         "steps (e.g. the steps of epochs at the largest batch size)")
 
 
-def run_steps(t: dict, batch_size: int, epochs) -> int:
-    """The SGD steps of a run: ``epochs`` epochs at ``batch_size``, or the spec's ``steps`` if ``epochs`` is None."""
-    return t["steps"] if epochs is None else epochs * math.ceil(t["n_train"] / batch_size)
+def dense_length(t: dict) -> dict:
+    """The dense run's length as ``models.TrainConfig`` takes it: ``steps`` if set (the batch-size knob),
+    else ``run_epochs`` (the run whose checkpoints the epochs knob takes) or ``epochs``."""
+    return {"steps": t["steps"]} if t["steps"] is not None else {"epochs": t["run_epochs"] or t["epochs"]}
+
+
+def retrain_length(t: dict) -> dict:
+    """The retraining run's length: ``retrain_epochs`` if set, else as long as the dense run."""
+    return {"epochs": t["retrain_epochs"]} if t["retrain_epochs"] is not None else dense_length(t)
+
+
+def _steps(t: dict, length: dict, batch_size: int) -> int:
+    return length["steps"] if "steps" in length else length["epochs"] * math.ceil(t["n_train"] / batch_size)
 
 
 def check_schedule_fits(t: dict) -> None:
     """The step decay's milestones (fractions of a run) must fall strictly inside both the dense run and
-    the retraining run (as long as the dense run unless ``retrain_epochs`` is set), or the schedule cannot
-    be built: refused here, before any work starts."""
+    the retraining run, or the schedule cannot be built: refused here, before any work starts."""
     if not t["lr_decay_at"]:
         return
-    dense_epochs = None if t["steps"] is not None else (t["run_epochs"] or t["epochs"])
-    retrain_epochs = t["retrain_epochs"] if t["retrain_epochs"] is not None else dense_epochs
-    runs = {"dense run": run_steps(t, t["batch_size"], dense_epochs),
-            "retraining run": run_steps(t, t["retrain_batch_size"], retrain_epochs)}
+    runs = {"dense run": _steps(t, dense_length(t), t["batch_size"]),
+            "retraining run": _steps(t, retrain_length(t), t["retrain_batch_size"])}
     for name, n in runs.items():
         steps = [round(a * n) for a in t["lr_decay_at"]]
         if any(not 0 < s < n for s in steps):

@@ -38,6 +38,7 @@ from ...sweep.study import TrialOutcome
 from ...trials.data import metrics, stack, trial_data
 from ...trials.health import CHANCE_ERROR, converged, dense_failures
 from ...trials.temperature import temperature
+from .fields import dense_length, retrain_length
 
 PER_MEMBER = ("lr", "langevin_T", "sam_rho", "weight_decay")  # may differ inside one ensemble
 PAIR_METRICS = ("mode_connectivity", "lmc_barrier", "cka_output", "cka")
@@ -64,10 +65,9 @@ def schedule(t: dict) -> models.Schedule:
 
 def dense_config(t: dict, runs: list[dict], checkpoints=()) -> models.TrainConfig:
     """The dense recipe; checkpoint 0 records the initial loss (for the collapse check)."""
-    length = {"steps": t["steps"]} if t["steps"] is not None else {"epochs": t["run_epochs"] or t["epochs"]}
     return models.TrainConfig(loss=t["loss"], batch_size=t["batch_size"], momentum=t["momentum"],
                               schedule=schedule(t), checkpoints=(0,) + tuple(checkpoints),
-                              **length, **{k: [r[k] for r in runs] for k in PER_MEMBER})
+                              **dense_length(t), **{k: [r[k] for r in runs] for k in PER_MEMBER})
 
 
 def plateau_epochs(epochs: int) -> tuple[int, int]:
@@ -93,14 +93,9 @@ def by_run(run_of_member: np.ndarray, fn) -> dict[str, np.ndarray]:
 def retrain_config(t: dict, weight_decay) -> models.TrainConfig:
     """The retraining recipe: as long as the dense run unless ``retrain_epochs`` says otherwise, with the
     checkpoints of the convergence check (:func:`plateau_epochs`)."""
-    if t["retrain_epochs"] is not None:
-        length = {"epochs": t["retrain_epochs"]}
-    elif t["steps"] is not None:
-        length = {"steps": t["steps"]}
-    else:
-        length = {"epochs": t["run_epochs"] or t["epochs"]}
     cfg = models.TrainConfig(loss=t["loss"], lr=t["retrain_lr"], batch_size=t["retrain_batch_size"],
-                             momentum=t["momentum"], weight_decay=weight_decay, schedule=schedule(t), **length)
+                             momentum=t["momentum"], weight_decay=weight_decay, schedule=schedule(t),
+                             **retrain_length(t))
     cfg.checkpoints = plateau_epochs(cfg.run_length(t["n_train"])[0])
     return cfg
 
