@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .validation import check_member_data
+
 __all__ = ["LogisticFit", "logistic_fit"]
 
 
@@ -52,22 +54,13 @@ def logistic_fit(X, y, reg, mask=None, *, tol: float = 1e-12, max_iter: int = 20
     X: (K, P, D) per member or (P, D) shared; y: (K, P) or (P,) in {-1, +1}; reg: (K,) > 0;
     mask: (K, D) bool (True = kept) or None; tol: the Newton decrement at which a member stops;
     max_iter: the most Newton steps (a member still above tol is reported unconverged)."""
-    X = torch.as_tensor(X, dtype=torch.float64)
-    y = torch.as_tensor(y, dtype=torch.float64)
     reg = torch.as_tensor(reg, dtype=torch.float64).reshape(-1)
     K = reg.shape[0]
-    if X.dim() not in (2, 3) or (X.dim() == 3 and X.shape[0] != K):
-        raise ValueError(f"X must have shape (P, D) or (K={K}, P, D), got {tuple(X.shape)}")
+    X, y = check_member_data(X, y, K)
     if not (bool(torch.isfinite(reg).all()) and bool((reg > 0).all())):
         raise ValueError(f"reg must be finite and > 0 (the unregularised loss of separable data has no "
                          f"minimiser), got {reg.tolist()}")
-    if X.dim() == 2:
-        X = X.expand(K, -1, -1)
     P, D = X.shape[-2:]
-    if y.dim() == 1:
-        y = y.expand(K, -1)
-    if tuple(y.shape) != (K, P):
-        raise ValueError(f"y must have shape ({P},) or ({K}, {P}), got {tuple(y.shape)}")
     if not bool(((y == 1) | (y == -1)).all()):
         raise ValueError("y must hold only -1 and +1")
     if not (isinstance(max_iter, int) and max_iter >= 1):

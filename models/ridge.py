@@ -14,26 +14,21 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .validation import check_member_data
+
 
 def ridge_fit(X, y, reg, mask=None) -> torch.Tensor:
     """Batched ridge solutions, (K, D) float64 (pruned coordinates exactly zero).
 
     X: (K, P, D) per member or (P, D) shared; y: (K, P) or (P,); reg: (K,) >= 0; mask: (K, D) bool
     (True = kept) or None. A shared X is factorised once: one Gram matrix for every member."""
-    X = torch.as_tensor(X, dtype=torch.float64)
-    y = torch.as_tensor(y, dtype=torch.float64)
     reg = torch.as_tensor(reg, dtype=torch.float64).reshape(-1)
     K = reg.shape[0]
-    if X.dim() not in (2, 3) or (X.dim() == 3 and X.shape[0] != K):
-        raise ValueError(f"X must have shape (P, D) or (K={K}, P, D), got {tuple(X.shape)}")
+    shared = torch.as_tensor(X).dim() == 2
+    X, y = check_member_data(X, y, K)
     if torch.any(~(reg >= 0)) or not torch.isfinite(reg).all():
         raise ValueError(f"reg must be finite and >= 0, got {reg.tolist()}")
-    shared = X.dim() == 2
-    X = X.expand(K, -1, -1) if shared else X
-    y = y.expand(K, -1) if y.dim() == 1 else y
     P, D = X.shape[-2:]
-    if tuple(y.shape) != (K, P):
-        raise ValueError(f"y must have shape ({P},) or ({K}, {P}), got {tuple(y.shape)}")
     m = torch.ones(K, D, dtype=X.dtype) if mask is None else torch.as_tensor(mask).reshape(K, D).to(X.dtype)
     beta = torch.zeros(K, D, dtype=X.dtype)
     pos = reg > 0

@@ -72,3 +72,17 @@ def per_member(name: str, value, n_members: int, *, minimum: float = 0.0,
         raise ValueError(f"{name} must be finite, >= {minimum}{upper}; got {shown!r}")
     return arr
 
+
+def check_member_data(X, y, K: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The data of K members' linear problems as float64 (K, P, D) and (K, P): X given per member
+    (K, P, D) or shared (P, D), y per member (K, P) or shared (P,); a shared array is expanded, not copied."""
+    X = torch.as_tensor(X, dtype=torch.float64)
+    y = torch.as_tensor(y, dtype=torch.float64)
+    if X.dim() not in (2, 3) or (X.dim() == 3 and X.shape[0] != K):
+        raise ValueError(f"X must have shape (P, D) or (K={K}, P, D), got {tuple(X.shape)}")
+    X = X.expand(K, -1, -1) if X.dim() == 2 else X
+    P = X.shape[1]
+    y = y.expand(K, -1) if y.dim() == 1 else y
+    if tuple(y.shape) != (K, P):
+        raise ValueError(f"y must have shape ({P},) or ({K}, {P}), got {tuple(y.shape)}")
+    return X, y
