@@ -52,7 +52,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .perceptron_chains import (ChainRecorder, GibbsChains, _as_tensor, check_problem, check_start,
+from .perceptron_chains import (ChainRecorder, GibbsChains, _as_tensor, check_lengths, check_problem, check_start,
                                 check_teacher, cosine, training_errors)
 from .validation import check_choice, check_int
 
@@ -176,9 +176,7 @@ def gibbs_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, bu
     K, P, N = X.shape
     w = check_start(start, K, N)
     Bn = check_teacher(teacher, K, N)
-    sweeps = check_int("sweeps", sweeps, 1)
-    burn_in = check_int("burn_in", burn_in, 0)
-    thin = check_int("thin", thin, 1)
+    sweeps, burn_in, thin = check_lengths(sweeps, burn_in, thin)
     direction = check_choice("direction", direction, DIRECTIONS)
 
     Z = torch.where(valid[..., None], y[..., None] * X, torch.zeros_like(X))  # signed patterns y_mu x_mu

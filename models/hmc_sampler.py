@@ -53,7 +53,7 @@ from typing import Callable
 
 import torch
 
-from .perceptron_chains import (ChainRecorder, GibbsChains, check_problem, check_start, check_teacher,
+from .perceptron_chains import (ChainRecorder, GibbsChains, check_lengths, check_problem, check_start, check_teacher,
                                 training_errors)
 from .validation import check_int
 
@@ -82,9 +82,7 @@ def hmc_sample(patterns, labels, temperature, start, *, sweeps: int, seeds, burn
     K, P, N = X.shape
     w = check_start(start, K, N)
     Bn = check_teacher(teacher, K, N)
-    sweeps = check_int("sweeps", sweeps, 1)
-    burn_in = check_int("burn_in", burn_in, 0)
-    thin = check_int("thin", thin, 1)
+    sweeps, burn_in, thin = check_lengths(sweeps, burn_in, thin)
     max_events = check_int("max_events", max_events, 1)
     gram_limit = check_int("gram_limit", gram_limit, 0)
     if not (isinstance(travel_time, (int, float)) and math.isfinite(travel_time) and travel_time > 0):

@@ -55,9 +55,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .perceptron_chains import _as_tensor, check_problem, check_teacher
+from .perceptron_chains import _as_tensor, check_lengths, check_problem, check_teacher
 from .mixing import MixingCheck, mixing_check
-from .validation import check_choice, check_int
+from .validation import check_choice
 
 SCANS = ("systematic", "random")
 
@@ -132,9 +132,7 @@ def ising_metropolis(patterns, labels, temperature, start, *, teacher, sweeps: i
     if teacher is None:
         raise ValueError("teacher must be given: a (K, N) nonzero vector per chain")
     Bn = check_teacher(teacher, K, N)
-    sweeps = check_int("sweeps", sweeps, 1)
-    burn_in = check_int("burn_in", burn_in, 0)
-    thin = check_int("thin", thin, 1)
+    sweeps, burn_in, thin = check_lengths(sweeps, burn_in, thin)
     scan = check_choice("scan", scan, SCANS)
     if scan == "systematic" and bool((T == 0).any()):
         raise ValueError("scan='systematic' at temperature 0 is a deterministic map (every flip with dE <= 0 "

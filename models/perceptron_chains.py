@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from .mixing import MixingCheck, mixing_check
-from .validation import check_seeds, per_member
+from .validation import check_int, check_seeds, per_member
 
 
 @dataclass
@@ -84,6 +84,11 @@ def check_problem(patterns, labels, temperature, seeds, n_patterns):
     if not torch.all((yv == 1) | (yv == -1)):
         raise ValueError("labels must be -1 or +1")
     return X, y, T, valid, seeds
+
+
+def check_lengths(sweeps, burn_in, thin) -> tuple[int, int, int]:
+    """The run length every sampler shares: sweeps >= 1 kept after burn_in >= 0, one sample per thin >= 1."""
+    return check_int("sweeps", sweeps, 1), check_int("burn_in", burn_in, 0), check_int("thin", thin, 1)
 
 
 def check_start(start, K: int, N: int) -> torch.Tensor:
