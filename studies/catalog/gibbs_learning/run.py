@@ -249,14 +249,23 @@ def _retrain(t0: dict, data: list[dict], samples: torch.Tensor, keeps: list[int]
     return {(rule, i): (test[rule][:, i], train[rule][:, i]) for rule in rules for i in range(L)}
 
 
-def _run_spherical(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
-    t0 = group[0][1]
-    N, C = t0["ambient_dim"], t0["chains"]
-    half = C // 2
+def _chains(group: list[tuple[str, dict]]):
+    """What both samplers' runs of a group start from: each trial's data, and per chain (C of a trial, the
+    first half started at the teacher) the padded patterns, labels and pattern counts, the teacher and the
+    temperature."""
+    C = group[0][1]["chains"]
     data = [_trial_data(t) for _, t in group]
     X, y, n_pat = _padded(data, C)
     teachers = np.repeat(np.stack([d["B"] for d in data]), C, axis=0)
     T = np.repeat([float(t["langevin_T"]) for _, t in group], C)
+    return data, X, y, n_pat, teachers, T
+
+
+def _run_spherical(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
+    t0 = group[0][1]
+    N, C = t0["ambient_dim"], t0["chains"]
+    half = C // 2
+    data, X, y, n_pat, teachers, T = _chains(group)
     starts = []
     for (_, t), d in zip(group, data):
         other = d["other"]
@@ -364,10 +373,7 @@ def _run_ising(group: list[tuple[str, dict]]) -> list[TrialOutcome]:
     t0 = group[0][1]
     N, C = t0["ambient_dim"], t0["chains"]
     half = C // 2
-    data = [_trial_data(t) for _, t in group]
-    X, y, n_pat = _padded(data, C)
-    teachers = np.repeat(np.stack([d["B"] for d in data]), C, axis=0)
-    T = np.repeat([float(t["langevin_T"]) for _, t in group], C)
+    data, X, y, n_pat, teachers, T = _chains(group)
     start = np.concatenate([np.concatenate([np.repeat(d["B"][None], half, 0), d["other"]]) for d in data])
     chain_seeds = [d["seed"] + j for d in data for j in range(C)]
     run = ising_metropolis(X, y, T, start, teacher=teachers, sweeps=t0["sweeps"], burn_in=t0["burn_in"],
