@@ -745,6 +745,16 @@ class _Batches:
         return Xb.view(K, n // K, -1), yb.view(K, n // K)
 
 
+def _add_noise(new: dict, names, sizes, rule, rng) -> None:
+    """Add the step's Langevin noise (one draw for the chunk, flat in the parameter order) to the new
+    params (plain SGD) or velocities (momentum), in place in their working layout."""
+    noise, offset = rng.noise(), 0
+    for name, size in zip(names, sizes):
+        xi = noise[:, offset:offset + size].view(new[name].shape)
+        new[name].addcmul_(rule.v["noise", new[name].dim()], xi)
+        offset += size
+
+
 def _step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, sizes, state, step):
     """One batched plain (S)GD / Langevin update of a chunk of members: writes the new params
     into ``spare`` and swaps the entries of ``work`` and ``spare``; marks members that diverge at
@@ -766,12 +776,7 @@ def _step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, sizes, state,
         batch_loss, new = descend(ens, work, Xb, yb, loss, names, coef=lr_t, base=base,
                                   ws=state.ws)
     if rule.use_noise:
-        noise, offset = rng.noise(), 0
-        for name, size in zip(names, sizes):
-            cand = new[name]
-            xi = noise[:, offset:offset + size].view(cand.shape)  # in the working layout
-            cand.addcmul_(rule.v["noise", cand.dim()], xi)
-            offset += size
+        _add_noise(new, names, sizes, rule, rng)
     if state.mask is not None:
         state.slots.spare.mul_(state.mask)  # masks the whole update: pruned weights stay zero
     state.check_update(batch_loss, new, names, step)
@@ -805,12 +810,7 @@ def _momentum_step(ens, work, spare, Xb, yb, loss, names, masks, rule, rng, size
         batch_loss, newv = descend(ens, work, Xb, yb, loss, names, coef=rule.minus_one,
                                    base=base, ws=state.ws)
     if rule.use_noise:
-        noise, offset = rng.noise(), 0
-        for name, size in zip(names, sizes):
-            v_new = newv[name]
-            xi = noise[:, offset:offset + size].view(v_new.shape)  # in the working layout
-            v_new.addcmul_(rule.v["noise", v_new.dim()], xi)
-            offset += size
+        _add_noise(newv, names, sizes, rule, rng)
     if state.mask is not None:
         state.vslots.spare.mul_(state.mask)  # the velocity of a pruned weight stays exactly zero
     for name in names:
