@@ -1,12 +1,7 @@
-"""The models tests use tiny tensors, where a second intra-op thread only adds synchronisation
-(and, on a loaded machine, oversubscription: docs/design.md's pitfall); run them on one thread."""
+"""The models tests use tiny tensors: one torch thread (tests/conftest.py)."""
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_torch_thread(one_torch_thread):
     yield
-    torch.set_num_threads(before)

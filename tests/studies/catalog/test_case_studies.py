@@ -2,18 +2,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from studies.catalog.case_studies.analysis import direction_calls, selections, summarize, tuning
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny ensembles: one torch thread (two threads on a busy machine ran these runs 15x slower)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def table(knob="lr"):

@@ -3,7 +3,6 @@ knob at fixed iterations, momentum and step decay in both trainings, layer-wise 
 the summary and the spec checks."""
 import numpy as np
 import pytest
-import torch
 
 import models
 from studies.catalog.three_regime import run as tr_run
@@ -12,15 +11,6 @@ from studies.results.table import load_all
 from studies.sweep.plan import plan
 from studies.sweep.runner import run_spec
 from studies.sweep.spec import SpecError
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny ensembles: one torch thread (two threads on a busy machine ran these runs 15x slower)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 BASE = {"ambient_dim": 12, "intrinsic_dim": 4, "hidden": 8, "n_train": 120, "n_test": 200, "epochs": 8,
