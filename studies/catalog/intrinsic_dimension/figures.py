@@ -111,7 +111,9 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
     # 3. prunability against the tolerance, per d and curve (first family)
     if len(tolerance_list(analysis)) > 1 and fams:
         fig, axes = new_figure("double", ncols=2)
-        sub = pt[pt["converged"] & ~pt["real_data"]]
+        conv_pt = pt[pt["converged"] & ~pt["real_data"]]
+        fam = next(iter(families(conv_pt)), (None,))[0]
+        sub = conv_pt[[f == fam for f in _family_names(conv_pt)]]  # one family: one student, loss and recipe
         for j, kind in enumerate(("absolute", "relative")):
             ax = axes[j]
             part = sub[sub["tolerance_kind"] == kind]
@@ -120,7 +122,6 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
             for curve, gc in part.groupby("pruning", sort=False):
                 for i, d in enumerate(dims):
                     g = gc[gc["intrinsic_dim"] == d].sort_values("tolerance")
-                    g = g[g["condition"] == g["condition"].iloc[0]] if not g.empty else g
                     if g.empty:
                         continue
                     ax.plot(g["tolerance"], 1 - g["prunability"], marker=MARKERS[curve], ms=3, lw=0.8,
@@ -129,6 +130,7 @@ def figures(table: pd.DataFrame, analysis: dict, outdir) -> list[Path]:
             ax.set_xlabel(f"{kind} tolerance")
             ax.set_title(f"{kind} tolerance")
             log_axes(ax)
+        fig.suptitle(str(fam), fontsize=7)
         axes[0].set_ylabel("smallest tolerable density")
         axes[0].legend(fontsize=4.5, ncol=2)
         paths += save(fig, outdir / "prunability_vs_tolerance")
