@@ -199,6 +199,28 @@ def effect(table: pd.DataFrame, analysis: dict) -> pd.DataFrame:
     return eff.merge(pd.DataFrame(extra), on=load, how="left")
 
 
+def baseline_effect(table: pd.DataFrame, analysis: dict) -> pd.DataFrame:
+    """The temperature effect on the unpruned models, the references of the pruned rows' effect (load =
+    density only): ``dense`` on the dense model's own test error, ``control`` on the dense control after
+    the same retraining. Columns as :func:`effect`'s (``slope_vs_value``, ``slope_se``, ``sign``,
+    ``effect``) with ``baseline`` naming the row. A pruned row's effect that the control shows too is the
+    dense model's temperature effect carried through the pruning; one that neither shows is pruning's."""
+    a = settings(analysis)
+    unpruned = table[table["sparsity"] == 0]
+    if a["load"] != "density" or unpruned.empty:
+        return pd.DataFrame()
+    cold_knob = unpruned["temperature_knob"].iloc[0] in COLD_KNOBS
+    out = []
+    for name, rows in (("dense", unpruned.assign(test_error=unpruned["dense_test_error"])),
+                       ("control", kept(unpruned))):
+        if rows.empty:
+            continue
+        e = temperature_effect(rows.assign(density=1.0), a["significance"]).assign(baseline=name)
+        e["slope_vs_value"] = -e["slope"] if cold_knob else e["slope"]
+        out.append(e)
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+
 def phase_diagram(table: pd.DataFrame, analysis: dict):
     a = settings(analysis)
     c = cells(table, a)
@@ -263,7 +285,7 @@ def summarize(table: pd.DataFrame, analysis: dict) -> list[str]:
     for _, r in sens.iterrows():
         lines.append(f"| {r['threshold']} x{r['factor']:g}{' (on 1 - CKA)' if r['threshold'] == 'cka_threshold' else ''}"
                      f" | {r['value']:.4g} | {r['cells_changed']} of {r['n_cells']} | {r['n_I']} | {r['n_II-A']} | {r['n_II-B']} |")
-    lines += _effect_lines(eff, load, knob, a, bool((c["temperature"] <= 0).any()))
+    lines += _effect_lines(eff, load, knob, a, bool((c["temperature"] <= 0).any()), baseline_effect(table, a))
     lines += _load_reach(table, c, load)
     lines += _dense_lines(table, a, knob, load)
     lines += _set_apart(table, a)
@@ -276,7 +298,9 @@ def _list(value) -> list:
     return json.loads(value) if isinstance(value, str) else list(value)
 
 
-def _effect_lines(eff: pd.DataFrame, load: str, knob: str, a: dict, zero_temperature: bool) -> list[str]:
+def _effect_lines(eff: pd.DataFrame, load: str, knob: str, a: dict, zero_temperature: bool,
+                  base: pd.DataFrame | None = None) -> list[str]:
+    base = pd.DataFrame() if base is None else base
     if eff.empty:
         return ["", "No kept rows: the temperature effect cannot be measured."]
     reversed_axis = knob in COLD_KNOBS
@@ -292,6 +316,10 @@ def _effect_lines(eff: pd.DataFrame, load: str, knob: str, a: dict, zero_tempera
                      f"| {r['best_temperature']:g} | {_pm(r['best_minus_hottest'], r['best_minus_hottest_se'])} "
                      f"| {_pm(r['best_minus_coldest'], r['best_minus_coldest_se'])} "
                      f"| {_pm(r['hottest_minus_coldest'], r['hottest_minus_coldest_se'])} |")
+    labels = {"dense": "unpruned (dense model)", "control": "unpruned (control, retrained)"}
+    for _, r in base.iterrows():
+        lines.append(f"| {labels[r['baseline']]} | {_pm(r['slope_vs_value'], r['slope_se'])} | {r['effect']} "
+                     "| - | - | - | - |")
     f = flip_pairs(eff, load)
     at = eff.set_index(load)
     lines.append("")
@@ -308,12 +336,27 @@ def _effect_lines(eff: pd.DataFrame, load: str, knob: str, a: dict, zero_tempera
                                           "at low density)." if paper else
                                           "not the paper's (the paper: raising the temperature hurts at high density "
                                           "and helps at low density)."))
+        lines += _carried_lines(called, base)
     else:
         called = eff[eff["sign"] != 0]
         lines.append(f"The temperature effect does not flip sign across the load axis ({len(called)} of {len(eff)} "
                      f"load values have a significant sign, at |mean| > {a['significance']:g} SE: "
                      f"{', '.join(sorted(set(called['effect']))) or 'none'}); the paper's sharp transition is not "
                      "shown here.")
+    return lines
+
+
+def _carried_lines(called: pd.DataFrame, base: pd.DataFrame) -> list[str]:
+    """For each unpruned reference (the dense model, the retrained control), its effect and the called
+    densities of a flip that share its sign: there the pruned rows may inherit the dense model's
+    temperature effect rather than show pruning's own (for the control, after the same retraining)."""
+    labels = {"dense": "the dense model", "control": "the retrained control"}
+    lines = []
+    for _, ref in base.iterrows():
+        sign = int(ref["sign"])
+        same = [f"{d:g}" for d, s in zip(called["density"], called["sign"]) if sign != 0 and s == sign]
+        text = f"Unpruned, {labels[ref['baseline']]}: {ref['effect']} (slope {_pm(ref['slope_vs_value'], ref['slope_se'])})"
+        lines.append(text + (f"; the pruned rows at density {', '.join(same)} share its sign." if same else "."))
     return lines
 
 

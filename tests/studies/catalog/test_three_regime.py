@@ -175,3 +175,29 @@ def test_the_direction_of_a_flip_is_read_from_the_called_signs():
     eff["sign"] = [-1, 1, 0]
     text = "\n".join(_effect_lines(eff, "density", "batch_size", {"significance": 2.0}, False))
     assert "Direction: not the paper's" in text
+
+
+def test_the_unpruned_references_of_the_effect_are_measured_and_named():
+    import pandas as pd
+    from studies.catalog.three_regime.analysis import _effect_lines, baseline_effect
+
+    rng = np.random.default_rng(0)
+    lrs = [0.5, 1.0, 2.0, 4.0]
+    rows = [{"seed": s, "temperature": lr, "temperature_knob": "lr", "sparsity": 0.0, "density": 1.0,
+             "converged": True, "dense_test_error": 0.10 + 0.01 * np.log10(lr) + 1e-4 * rng.standard_normal(),
+             "test_error": 0.12 + (-1) ** s * 0.002 * np.log10(lr)}  # slopes +-0.002: mean 0
+            for s in range(4) for lr in lrs]
+    base = baseline_effect(pd.DataFrame(rows), {"significance": 2.0})
+    got = base.set_index("baseline")
+    assert got.loc["dense", "effect"] == "raising T hurts" and abs(got.loc["dense", "slope_vs_value"] - 0.01) < 1e-3
+    assert got.loc["control", "effect"] == "not significant"
+    assert baseline_effect(pd.DataFrame(rows), {"load": "n_train"}).empty  # density only
+
+    eff = pd.DataFrame({"density": [0.5, 0.005], "sign": [1, -1], "effect": ["raising T hurts", "raising T helps"],
+                        "slope_vs_value": [0.01, -0.05], "slope_se": [0.001, 0.01], "best_temperature": [0.5, 4.0]})
+    for k in ("best_minus_hottest", "best_minus_coldest", "hottest_minus_coldest"):
+        eff[k], eff[k + "_se"] = 0.0, 0.0
+    text = "\n".join(_effect_lines(eff, "density", "lr", {"significance": 2.0}, False, base))
+    assert "| unpruned (dense model) | +0.0" in text and "| unpruned (control, retrained) |" in text
+    assert "Unpruned, the dense model: raising T hurts" in text and "density 0.5 share its sign" in text
+    assert "Unpruned, the retrained control: not significant" in text
