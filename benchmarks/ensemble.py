@@ -19,7 +19,9 @@ It also measures, in the same run, the machine's sgemm rate (float32 ``torch.mm`
 1024 matrices) and the rate of the step's own batched products alone (``torch.bmm`` of (K, batch,
 D) by (K, D, hidden), forward and weight-gradient shapes), and reports the fraction of each that
 the engine achieves (matmul FLOPs of the steps' forward + backward and of the final evaluation,
-over CPU time; the sgemm and bmm rates are from CPU time too). Times are best-of-N wall-clock
+over CPU time; the sgemm and bmm rates are from CPU time too). ``loop_over_floor`` is the loop's CPU
+time over the time of those FLOPs at the sgemm rate: the ceiling of the loop / engine ratio on this
+machine for an engine whose every FLOP ran at the sgemm rate and that did nothing else. Times are best-of-N wall-clock
 seconds and best-of-N process CPU seconds (with one torch thread the CPU time is the work done,
 less sensitive to other processes on a shared machine). Ratios are the point: absolute times
 move with the machine's load.
@@ -30,7 +32,7 @@ move with the machine's load.
 ``--threads`` defaults to 1 (all variants run with the same setting; the header says which);
 ``--record`` appends the run to benchmarks/RESULTS.md; ``--json`` prints, as the last line, a JSON
 list of {K, engine_s, loop_s, vmap_s, engine_cpu_s, loop_cpu_s, vmap_cpu_s, sgemm_fraction,
-bmm_fraction} (with ``--baseline``, also baseline_cpu_s and engine_ab_cpu_s). ``--baseline DIR``
+bmm_fraction, loop_over_floor} (with ``--baseline``, also baseline_cpu_s and engine_ab_cpu_s). ``--baseline DIR``
 (another checkout of the repository, e.g. ``git worktree add /tmp/base COMMIT``) also times that
 tree's engine on the same work, its ``models`` imported next to this tree's and the two interleaved
 ``--baseline-rounds`` times (best CPU seconds of each): the before/after of a change, side by side
@@ -215,6 +217,7 @@ def bench_k(K: int, D: int, hidden: int, batch: int, steps: int, lr: float, engi
     # forward + weight-gradient products of the steps, and the final forward pass on P examples
     flops = K * (steps * (4 * batch * D * hidden + 6 * batch * hidden) + P * (2 * D * hidden +
                                                                               2 * hidden))
+    out["flops"] = flops
     out["engine_gflops"] = (flops / _work(out["engine_s"], out["engine_cpu_s"]) / 1e9
                             if "engine_s" in out else None)
     if "compiled_s" in out:
@@ -318,7 +321,7 @@ def main(argv=None) -> list[dict]:
           f"batch={args.batch}, {steps} SGD steps per model")
     print(f"{'K':>6} {'engine s':>9} {'loop s':>10} {'vmap s':>9} {'loop/eng':>9} "
           f"{'vmap/eng':>9} {'cpu loop/eng':>12} {'cpu vmap/eng':>12} {'sgemm frac':>10} "
-          f"{'bmm frac':>9}")
+          f"{'bmm frac':>9} {'cpu loop/floor':>14}")
     rows = []
     for K in ks:
         r = bench_k(K, args.dim, args.hidden, args.batch, steps, 0.1,
@@ -332,11 +335,15 @@ def main(argv=None) -> list[dict]:
         r["sgemm_fraction"] = r["engine_gflops"] * 1e9 / rate
         r["bmm_gflops"] = bmm_rate(K, args.dim, args.hidden, args.batch) / 1e9
         r["bmm_fraction"] = r["engine_gflops"] / r["bmm_gflops"]
+        # the ceiling of loop / engine: an engine doing these FLOPs at the machine's sgemm rate and
+        # nothing else (the bmm rate is no ceiling: a fresh output per call makes it slower than the
+        # engine's products into reused buffers)
+        r["loop_over_floor"] = r["loop_cpu_s"] / (r["flops"] / rate)
         if args.compile:
             r["compiled_sgemm_fraction"] = r["compiled_gflops"] * 1e9 / rate
         rows.append(r)
         print(_line(r, "{:>6} {:>9.4f} {:>10} {:>9.4f} {:>9.1f} {:>9.2f} {:>12.1f} {:>12.2f} "
-                       "{:>10.3f} {:>9.3f}"))
+                       "{:>10.3f} {:>9.3f} {:>14.1f}"))
     if args.baseline:
         baseline = load_models(args.baseline)
         print(f"engine of {args.baseline} (before) and of this tree (after), interleaved in this "
@@ -364,7 +371,7 @@ def main(argv=None) -> list[dict]:
     if args.record:
         _record(head, rate, args, steps, rows, load_end)
     keys = ("K", "engine_s", "loop_s", "vmap_s", "engine_cpu_s", "loop_cpu_s", "vmap_cpu_s",
-            "sgemm_fraction", "bmm_fraction") + (("baseline_cpu_s", "engine_ab_cpu_s")
+            "sgemm_fraction", "bmm_fraction", "loop_over_floor") + (("baseline_cpu_s", "engine_ab_cpu_s")
                                                  if args.baseline else ()) + \
         (("compiled_s", "compiled_cpu_s", "compile_s", "compile_cpu_s", "compiled_sgemm_fraction",
           "compiled_fallback") if args.compile else ())
@@ -379,7 +386,7 @@ def _line(r, fmt):
     return fmt.format(r["K"], r["engine_s"], f"{r['loop_s']:.4f}{star}", r["vmap_s"],
                       r["loop_s"] / r["engine_s"], r["vmap_s"] / r["engine_s"],
                       r["loop_cpu_s"] / r["engine_cpu_s"], r["vmap_cpu_s"] / r["engine_cpu_s"],
-                      r["sgemm_fraction"], r["bmm_fraction"])
+                      r["sgemm_fraction"], r["bmm_fraction"], r["loop_over_floor"])
 
 
 def _compile_line(r, fmt):
@@ -396,11 +403,11 @@ def _record(head, rate, args, steps, rows, load_end):
              f"batch={args.batch}, {steps} steps. Wall seconds; ratios of wall and of CPU "
              f"seconds.\n\n",
              "| K | engine s | loop s | vmap s | loop / engine | vmap / engine | CPU loop / engine"
-             " | CPU vmap / engine | sgemm fraction | bmm fraction |\n",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"]
+             " | CPU vmap / engine | sgemm fraction | bmm fraction | CPU loop / sgemm floor (ceiling of loop / engine) |\n",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"]
     for r in rows:
         lines.append(_line(r, "| {} | {:.4f} | {} | {:.4f} | {:.1f} | {:.2f} | {:.1f} | {:.2f} | "
-                              "{:.3f} | {:.3f} |") + "\n")
+                              "{:.3f} | {:.3f} | {:.1f} |") + "\n")
     if args.baseline:
         lines += [f"\nEngine before ({args.baseline}) and after (this tree), interleaved in one process "
                   f"{args.baseline_rounds} times, best CPU seconds:\n\n",
