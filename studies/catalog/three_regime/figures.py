@@ -32,9 +32,17 @@ def _grid(c: pd.DataFrame, column: str, load: str):
 
 
 def _log_axis(values) -> bool:
-    """A log axis for positive values spanning more than a decade."""
-    v = np.asarray(values, float)
-    return bool(v.size and np.all(v > 0) and v.max() > 10 * v.min())
+    """A log axis for positive values spanning more than a decade, or spaced more evenly in log than
+    linearly (a geometric grid such as lr 0.5, 0.71, ..., 4, whose small values crowd a linear axis)."""
+    v = np.unique(np.asarray(values, float))
+    if not v.size or np.any(v <= 0):
+        return False
+    if v.max() > 10 * v.min():
+        return True
+    if v.size < 3:
+        return False
+    spread = lambda d: d.std() / d.mean()  # noqa: E731 - the unevenness of a grid's steps
+    return bool(spread(np.diff(np.log(v))) < spread(np.diff(v)))
 
 
 def _ticks(axis, values) -> None:

@@ -201,3 +201,12 @@ def test_the_unpruned_references_of_the_effect_are_measured_and_named():
     assert "| unpruned (dense model) | +0.0" in text and "| unpruned (control, retrained) |" in text
     assert "Unpruned, the dense model: raising T hurts" in text and "density 0.5 share its sign" in text
     assert "Unpruned, the retrained control: not significant" in text
+
+
+def test_a_geometric_temperature_grid_gets_a_log_axis_and_an_even_one_a_linear_axis():
+    from studies.catalog.three_regime.figures import _log_axis
+
+    assert _log_axis([0.5, 0.71, 1.0, 1.41, 2.0, 2.83, 4.0])  # a factor 8 in even ratios
+    assert _log_axis([16, 32, 64, 128, 256, 512]) and _log_axis([0.005, 0.5])  # beyond a decade
+    assert not _log_axis([10, 20, 30, 40, 50, 60])  # even steps
+    assert not _log_axis([0.0, 0.1, 0.2, 0.4, 0.8]) and not _log_axis([1.0, 2.0])  # a zero; two values
