@@ -55,6 +55,8 @@ def plan(spec: dict, max_trials: int = MAX_TRIALS) -> Plan:
     for fields in expand(spec, study.trial_fields):
         study.check_trial(fields)
         trials.append((trial_name(study.name, fields, study.trial_fields), fields))
+    if study.check_trials is not None:
+        study.check_trials([t for _, t in trials], spec.get("analysis", {}))
     names = [n for n, _ in trials]
     if len(set(names)) != len(names):
         raise SpecError("the spec produces the same trial twice (a grid or zip axis repeats a value)")

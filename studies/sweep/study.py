@@ -43,6 +43,8 @@ class Study:
     figures: Callable[..., list[Path]]      # (table, analysis, outdir) -> paths written
     # a study with trials of its own: cross-field checks, the ensemble a trial joins, how a group runs
     check_trial: Callable[[dict], None] | None = None
+    # (trials, analysis) -> None: checks of the trials together (e.g. which fields may vary), before any work
+    check_trials: Callable[[list[dict], dict], None] | None = None
     group_key: Callable[[dict], tuple] | None = None
     run_group: Callable[[list[tuple[str, dict]]], list[TrialOutcome]] | None = None
     max_group_size: int = 64

@@ -22,7 +22,7 @@ STUDY = Study(name="three_regime",
               description="temperature x load phase diagram of pruning: test error, mode connectivity, CKA, "
                           "Regimes I / II-A / II-B and where raising the temperature helps or hurts",
               trial_fields=fields.ThreeRegimeTrial, analysis_fields=fields.ThreeRegimeAnalysis,
-              check_trial=fields.check_trial, group_key=run.group_key, run_group=run.run_group,
+              check_trial=fields.check_trial, check_trials=fields.check_axes, group_key=run.group_key, run_group=run.run_group,
               summarize=analysis.summarize, figures=figures.figures, max_group_size=8,
               columns=analysis.columns,
               tables={"cells": analysis.cells, "effect": analysis.effect,

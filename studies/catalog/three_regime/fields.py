@@ -148,6 +148,34 @@ def check_trial(t: dict) -> None:
                         "steps (e.g. the steps of epochs at the largest batch size)")
 
 
+KNOB_FIELDS = {"lr_over_batch": ("lr", "batch_size")}  # a knob read from other fields than its own name
+
+
+def check_axes(trials: list[dict], analysis: dict) -> None:
+    """The analysis draws one phase diagram: its cells pool every trial of one temperature and load value
+    over the seeds. So across the trials only the temperature knob's field, the load field (with
+    ``load = n_train`` or ``label_noise``) and the seed may vary; a spec varying anything else (a
+    retraining rate, a width) would have those rows averaged into the same cells, and is refused."""
+    if not trials:
+        return
+    knobs = {t["temperature_knob"] for t in trials}
+    if len(knobs) > 1:
+        raise SpecError(f"temperature_knob: one knob per spec (one phase diagram), got {sorted(knobs)}; "
+                        "run one spec per knob")
+    knob = knobs.pop()
+    load = {**vars(ThreeRegimeAnalysis()), **(analysis or {})}["load"]
+    allowed = set(KNOB_FIELDS.get(knob, (knob,))) | ({load} if load != "density" else set()) | {"seed"}
+    for key in trials[0]:
+        values = sorted({repr(t[key]) for t in trials})
+        if key not in allowed and len(values) > 1:
+            raise SpecError(
+                f"{key}: the trials take {len(values)} values ({', '.join(values[:6])}"
+                f"{', ...' if len(values) > 6 else ''}), but the three_regime analysis draws one phase diagram "
+                f"over the temperature ({knob}) and the load ({load}) and would average these rows into the "
+                f"same cells; vary only {' and '.join(sorted(allowed - {'seed'}))} (and seeds), and run one "
+                f"spec per value of {key}")
+
+
 def dense_length(t: dict) -> dict:
     """The dense run's length as ``models.TrainConfig`` takes it: ``steps`` if set (the batch-size knob),
     else ``run_epochs`` (the run whose checkpoints the epochs knob takes) or ``epochs``."""

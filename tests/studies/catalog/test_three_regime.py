@@ -210,3 +210,18 @@ def test_a_geometric_temperature_grid_gets_a_log_axis_and_an_even_one_a_linear_a
     assert _log_axis([16, 32, 64, 128, 256, 512]) and _log_axis([0.005, 0.5])  # beyond a decade
     assert not _log_axis([10, 20, 30, 40, 50, 60])  # even steps
     assert not _log_axis([0.0, 0.1, 0.2, 0.4, 0.8]) and not _log_axis([1.0, 2.0])  # a zero; two values
+
+
+def test_a_spec_varying_more_than_the_temperature_and_the_load_is_refused_before_any_work():
+    # a second axis would have its rows averaged into the phase diagram's cells
+    spec = {**TINY, "grid": {"lr": [0.5, 1.0], "retrain_lr": [1.0, 2.0]}}
+    with pytest.raises(SpecError, match=r"retrain_lr: the trials take 2 values \(1.0, 2.0\).*vary only lr"):
+        plan(spec)
+    with pytest.raises(SpecError, match="hidden: the trials take 2 values"):
+        plan({**TINY, "zip": {"hidden": [8, 16], "retrain_batch_size": [40, 40]}, "grid": {}})
+    # the load as a data field may vary (with load = n_train), and seeds always
+    plan({**TINY, "grid": {"lr": [0.5, 1.0], "n_train": [120, 160]}, "analysis": {"load": "n_train"}})
+    with pytest.raises(SpecError, match="n_train: the trials take 2 values"):
+        plan({**TINY, "grid": {"lr": [0.5, 1.0], "n_train": [120, 160]}})
+    # lr_over_batch reads lr and batch_size
+    plan({**TINY, "base": {**BASE, "temperature_knob": "lr_over_batch"}, "grid": {"lr": [0.5, 1.0], "batch_size": [20, 40]}})
