@@ -106,5 +106,11 @@ def test_members_are_chunked_on_the_cpu_only_and_the_chunks_cover_them_evenly(mo
     assert len(chunks) > 1 and chunks[0].start == 0 and chunks[-1].stop == 103
     assert all(a.stop == b.start for a, b in zip(chunks, chunks[1:]))
     assert max(sizes) - min(sizes) <= 1 and min(sizes) >= training._MIN_CHUNK
+    budget = max(training._MIN_CHUNK, (1 << 20) // 77_320)  # members in the working-set budget
+    assert budget <= min(sizes) and max(sizes) < 2 * budget  # at least the budget, fewer than twice it
+    for K in (10, 14, 64, 65):  # even splits for any K
+        sizes = [c.stop - c.start for c in training._member_chunks(
+            models.make_ensemble("mlp", K, 100, hidden=(32,), seeds=range(K)), 64, False)]
+        assert sum(sizes) == K and max(sizes) - min(sizes) <= 1
     assert len(training._member_chunks(ens, 64, True)) >= len(chunks)  # velocities: more bytes
     assert training._member_chunks(ens.to(device="meta"), 64, False) == [slice(0, 103)]
