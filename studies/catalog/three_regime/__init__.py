@@ -13,7 +13,8 @@ where does it hurt, and which of the three regimes is each point in? (Zhou, Yang
   lr, sam (case_studies reads it).
 
 Derived tables (``prunelab export DIR --table NAME``): ``cells`` (per temperature and load, with the
-regime), ``effect`` (per load) and ``regime_sensitivity``.
+regime), ``effect`` (per load), ``baseline_effect`` (the same effect on the unpruned models: the dense
+model and the retrained control) and ``regime_sensitivity``.
 """
 from ...sweep.study import Study
 from . import analysis, figures, fields, run
@@ -22,8 +23,10 @@ STUDY = Study(name="three_regime",
               description="temperature x load phase diagram of pruning: test error, mode connectivity, CKA, "
                           "Regimes I / II-A / II-B and where raising the temperature helps or hurts",
               trial_fields=fields.ThreeRegimeTrial, analysis_fields=fields.ThreeRegimeAnalysis,
-              check_trial=fields.check_trial, check_trials=fields.check_axes, group_key=run.group_key, run_group=run.run_group,
+              check_trial=fields.check_trial, check_trials=fields.check_axes, group_key=run.group_key,
+              run_group=run.run_group,
               summarize=analysis.summarize, figures=figures.figures, max_group_size=8,
               columns=analysis.columns,
               tables={"cells": analysis.cells, "effect": analysis.effect,
+                      "baseline_effect": analysis.baseline_effect,
                       "regime_sensitivity": lambda table, a: analysis.sensitivity(analysis.cells(table, a), a)})

@@ -14,7 +14,9 @@
   value (the value itself where one is 0) per dense seed, mean and standard error over seeds (``studies.analysis.regimes.
   temperature_effect``; a negative effect means raising the temperature helps, the epochs and batch
   size axes read reversed), the best temperature against the hottest and the coldest, and where the
-  sign of the effect flips.
+  sign of the effect flips; beside it the same effect on the unpruned models (the dense model's own test
+  error and the dense control after the same retraining), which tells whether an effect at high density
+  is the dense model's, carried through the pruning.
 - The paper's normalised error: the test error minus the best over temperatures at that load (their
   ``min_normalize``); ``relative_test_error`` is the ratio.
 

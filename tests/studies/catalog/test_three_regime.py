@@ -57,7 +57,11 @@ def test_tiny_sweep_runs_reports_and_has_the_columns(tmp_path):
     text = (out / "summary.md").read_text()
     assert "Temperature effect" in text and ("flips sign" in text or "does not flip" in text)
     assert "Sensitivity of the regimes" in text and "cold end" in text
+    assert "| unpruned (control, retrained) |" in text
     assert any(p.name == "phase_diagram.png" for p in made["figures"])
+    from studies import catalog
+    base = catalog.get("three_regime").tables["baseline_effect"](df, {})
+    assert list(base["baseline"]) == ["dense", "control"] and (base["n_seeds"] == 2).all()
 
 
 def test_the_epochs_knob_takes_checkpoints_of_one_dense_run(calls):
