@@ -21,10 +21,10 @@ D) by (K, D, hidden), forward and weight-gradient shapes), and reports the fract
 the engine achieves (matmul FLOPs of the steps' forward + backward and of the final evaluation,
 over CPU time; the sgemm and bmm rates are from CPU time too). ``loop_over_floor`` is the loop's CPU
 time over the time of those FLOPs at the sgemm rate: the ceiling of the loop / engine ratio on this
-machine for an engine whose every FLOP ran at the sgemm rate and that did nothing else. Times are best-of-N wall-clock
-seconds and best-of-N process CPU seconds (with one torch thread the CPU time is the work done,
-less sensitive to other processes on a shared machine). Ratios are the point: absolute times
-move with the machine's load.
+machine, for an engine whose every FLOP ran at the sgemm rate and that did nothing else. Times are
+best-of-N wall-clock seconds and best-of-N process CPU seconds (with one torch thread the CPU time is
+the work done, less sensitive to other processes on a shared machine). Ratios are the point: absolute
+times move with the machine's load.
 
     python benchmarks/ensemble.py [--quick] [--ks 1,16,64] [--steps N] [--threads N] [--json] [--record]
                                   [--baseline DIR] [--device cuda] [--compile]
@@ -32,8 +32,8 @@ move with the machine's load.
 ``--threads`` defaults to 1 (all variants run with the same setting; the header says which);
 ``--record`` appends the run to benchmarks/RESULTS.md; ``--json`` prints, as the last line, a JSON
 list of {K, engine_s, loop_s, vmap_s, engine_cpu_s, loop_cpu_s, vmap_cpu_s, sgemm_fraction,
-bmm_fraction, loop_over_floor} (with ``--baseline``, also baseline_cpu_s and engine_ab_cpu_s). ``--baseline DIR``
-(another checkout of the repository, e.g. ``git worktree add /tmp/base COMMIT``) also times that
+bmm_fraction, loop_over_floor} (with ``--baseline``, also baseline_cpu_s and engine_ab_cpu_s).
+``--baseline DIR`` (another checkout of the repository, e.g. ``git worktree add /tmp/base COMMIT``) also times that
 tree's engine on the same work, its ``models`` imported next to this tree's and the two interleaved
 ``--baseline-rounds`` times (best CPU seconds of each): the before/after of a change, side by side
 in one run, under the same load.

@@ -8,7 +8,8 @@ fewer than ``MIN_PART`` trials, so that a sweep of one or two large groups can k
 busy; the split too depends on the spec alone (splitting changes the rounding of the batched
 products, so it is never made per number of workers). Every trial is validated here (the spec's
 structure and types by :func:`studies.sweep.spec.validate`, cross-field rules by the study's
-``check_trial``), so a bad spec is refused before any work starts.
+``check_trial``, rules over the trials together by its ``check_trials``), so a bad spec is refused before
+any work starts.
 
 A study that analyses another study's stored trials (``Study.source_study``) has no trials of its
 own: its plan is empty, and its spec names the results directory it reads (``source``).

@@ -106,7 +106,8 @@ def test_members_are_chunked_on_the_cpu_only_and_the_chunks_cover_them_evenly(mo
     assert len(chunks) > 1 and chunks[0].start == 0 and chunks[-1].stop == 103
     assert all(a.stop == b.start for a, b in zip(chunks, chunks[1:]))
     assert max(sizes) - min(sizes) <= 1 and min(sizes) >= training._MIN_CHUNK
-    budget = max(training._MIN_CHUNK, (1 << 20) // 77_320)  # members in the working-set budget
+    per_member = 4 * (2 * (100 * 32 + 32 + 32 + 1) + 64 * (100 + 32 + 2 * 32 + 4))  # params x2, batch, intermediates
+    budget = max(training._MIN_CHUNK, (1 << 20) // per_member)  # members in the working-set budget
     assert budget <= min(sizes) and max(sizes) < 2 * budget  # at least the budget, fewer than twice it
     for K in (10, 14, 64, 65):  # even splits for any K
         sizes = [c.stop - c.start for c in training._member_chunks(

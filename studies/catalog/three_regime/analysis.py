@@ -30,7 +30,7 @@ import pandas as pd
 
 from ...analysis.regimes import MIN_GAP_CKA, MIN_GAP_LOG10_BARRIER, REGIMES, change_point, flips, temperature_effect
 from ...trials.temperature import COLD_KNOBS
-from .fields import ThreeRegimeAnalysis
+from .fields import ThreeRegimeAnalysis, analysis_settings
 
 DEFAULTS = ThreeRegimeAnalysis()
 METRICS = ("test_error", "train_error", "mode_connectivity", "lmc_barrier", "cka_output", "cka",
@@ -39,7 +39,7 @@ METRICS = ("test_error", "train_error", "mode_connectivity", "lmc_barrier", "cka
 
 def settings(analysis: dict) -> dict:
     """[analysis] with every field present (a stored spec of an older version may lack some)."""
-    return {**vars(DEFAULTS), **(analysis or {})}
+    return analysis_settings(analysis)
 
 
 def load_column(analysis: dict) -> str:
@@ -182,7 +182,7 @@ def effect(table: pd.DataFrame, analysis: dict) -> pd.DataFrame:
     knob = rows["temperature_knob"].iloc[0]
     cold_knob = knob in COLD_KNOBS
     eff = temperature_effect(rows.assign(density=rows[load]), a["significance"]).rename(columns={"density": load})
-    eff["slope_vs_value"] = -eff["slope"] if cold_knob else eff["slope"]
+    eff["slope_vs_value"] = _slope_vs_value(eff, knob)
     c = cells(table, a)
     extra = []
     for value, g in rows.groupby(load):
@@ -201,6 +201,12 @@ def effect(table: pd.DataFrame, analysis: dict) -> pd.DataFrame:
     return eff.merge(pd.DataFrame(extra), on=load, how="left")
 
 
+def _slope_vs_value(eff: pd.DataFrame, knob: str) -> pd.Series:
+    """The plain slope against log10 of the knob's value, from the raising-T slope of
+    ``temperature_effect`` (the epochs and batch-size axes read reversed)."""
+    return -eff["slope"] if knob in COLD_KNOBS else eff["slope"]
+
+
 def baseline_effect(table: pd.DataFrame, analysis: dict) -> pd.DataFrame:
     """The temperature effect on the unpruned models, the references of the pruned rows' effect (load =
     density only): ``dense`` on the dense model's own test error, ``control`` on the dense control after
@@ -211,14 +217,14 @@ def baseline_effect(table: pd.DataFrame, analysis: dict) -> pd.DataFrame:
     unpruned = table[table["sparsity"] == 0]
     if a["load"] != "density" or unpruned.empty:
         return pd.DataFrame()
-    cold_knob = unpruned["temperature_knob"].iloc[0] in COLD_KNOBS
+    knob = unpruned["temperature_knob"].iloc[0]
     out = []
     for name, rows in (("dense", unpruned.assign(test_error=unpruned["dense_test_error"])),
                        ("control", kept(unpruned))):
         if rows.empty:
             continue
         e = temperature_effect(rows.assign(density=1.0), a["significance"]).assign(baseline=name)
-        e["slope_vs_value"] = -e["slope"] if cold_knob else e["slope"]
+        e["slope_vs_value"] = _slope_vs_value(e, knob)
         out.append(e)
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 

@@ -151,6 +151,11 @@ def check_trial(t: dict) -> None:
 KNOB_FIELDS = {"lr_over_batch": ("lr", "batch_size")}  # a knob read from other fields than its own name
 
 
+def analysis_settings(analysis: dict | None) -> dict:
+    """The [analysis] fields of a spec, with the defaults of those it leaves out."""
+    return {**vars(ThreeRegimeAnalysis()), **(analysis or {})}
+
+
 def check_axes(trials: list[dict], analysis: dict) -> None:
     """The analysis draws one phase diagram: its cells pool every trial of one temperature and load value
     over the seeds. So across the trials only the temperature knob's field, the load field (with
@@ -163,7 +168,7 @@ def check_axes(trials: list[dict], analysis: dict) -> None:
         raise SpecError(f"temperature_knob: one knob per spec (one phase diagram), got {sorted(knobs)}; "
                         "run one spec per knob")
     knob = knobs.pop()
-    load = {**vars(ThreeRegimeAnalysis()), **(analysis or {})}["load"]
+    load = analysis_settings(analysis)["load"]
     allowed = set(KNOB_FIELDS.get(knob, (knob,))) | ({load} if load != "density" else set()) | {"seed"}
     for key in trials[0]:
         values = sorted({repr(t[key]) for t in trials})

@@ -41,8 +41,9 @@ def _log_axis(values) -> bool:
         return True
     if v.size < 3:
         return False
-    spread = lambda d: d.std() / d.mean()  # noqa: E731 - the unevenness of a grid's steps
-    return bool(spread(np.diff(np.log(v))) < spread(np.diff(v)))
+    def unevenness(steps):
+        return steps.std() / steps.mean()
+    return bool(unevenness(np.diff(np.log(v))) < unevenness(np.diff(v)))
 
 
 def _ticks(axis, values) -> None:
